@@ -1,0 +1,207 @@
+"""The ``eo-ray`` command: one sub-command group per stage, ``--json`` on every verb.
+
+User errors (:class:`eo_ray.errors.EoRayError`) are printed as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from importlib import metadata
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from eo_ray.errors import EoRayError
+
+app = typer.Typer(
+    name="eo-ray",
+    help="eo-ray: scalable AI for Earth-observation data on Ray.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+datasets_app = typer.Typer(help="Public datasets: list and verify.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+console = Console()
+err_console = Console(stderr=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+_PACKAGES = (
+    "ray",
+    "torch",
+    "tensorflow",
+    "keras",
+    "rasterio",
+    "pyarrow",
+    "deltalake",
+    "evidently",
+    "pandas",
+    "numpy",
+    "duckdb",
+    "optuna",
+)
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as JSON on stdout (the ``--json`` form of every verb)."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def progress() -> Progress:
+    """A Rich progress bar, quiet when stdout is not a terminal."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not err_console.is_terminal,
+    )
+
+
+def _version(pkg: str) -> str | None:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _format_resources(resources: dict[str, float]) -> str:
+    parts = []
+    for key, value in sorted(resources.items()):
+        if "memory" in key:
+            parts.append(f"{key}={value / 2**30:.1f} GiB")
+        else:
+            parts.append(f"{key}={value:g}")
+    return ", ".join(parts)
+
+
+@app.command()
+def info(
+    as_json: JsonOpt = False,
+    connect: Annotated[bool, typer.Option(help="Connect to Ray to list its resources.")] = True,
+) -> None:
+    """Versions, Ray resources and the workspace root."""
+    import eo_ray
+    from eo_ray.config import get_settings
+    from eo_ray.storage import workspace
+
+    settings = get_settings()
+    result: dict[str, Any] = {
+        "eo_ray": eo_ray.__version__,
+        "python": platform.python_version(),
+        "packages": {pkg: _version(pkg) for pkg in _PACKAGES},
+        "workspace": workspace().root,
+        "data_dir": str(settings.data_dir) if settings.data_dir else None,
+        "online_store": settings.online,
+    }
+    if connect:
+        rt = eo_ray.init()
+        result["ray"] = {"address": rt.address, "resources": rt.resources}
+    if as_json:
+        emit_json(result)
+        return
+    table = Table(title=f"eo-ray {result['eo_ray']}", show_header=False)
+    table.add_row("python", result["python"])
+    table.add_row("workspace", result["workspace"])
+    table.add_row("data dir", result["data_dir"] or "(EO_RAY_DATA not set)")
+    table.add_row("online store", result["online_store"])
+    if "ray" in result:
+        res = result["ray"]["resources"]
+        table.add_row("ray", result["ray"]["address"] or "local")
+        table.add_row("resources", _format_resources(res))
+    for pkg, version in result["packages"].items():
+        table.add_row(pkg, version or "[red]not installed[/red]")
+    console.print(table)
+
+
+@datasets_app.command("list")
+def datasets_list(as_json: JsonOpt = False) -> None:
+    """The public datasets eo-ray knows, with where they are found."""
+    from eo_ray.datasets import list_datasets, verify
+
+    rows = []
+    for spec in list_datasets():
+        report = verify(spec.name)
+        rows.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "files": len(spec.files),
+                "present": report.files - len(report.missing),
+                "folder": report.folder,
+                "license": spec.license,
+                "homepage": spec.homepage,
+                "description": spec.description,
+            }
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title="datasets")
+    for col in ("name", "title", "files", "folder", "license"):
+        table.add_column(col)
+    for row in rows:
+        present = f"{row['present']}/{row['files']}"
+        table.add_row(row["name"], row["title"], present, row["folder"] or "-", row["license"])
+    console.print(table)
+
+
+@datasets_app.command("verify")
+def datasets_verify(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Datasets to verify (default: all).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the sha256 of every file of each dataset; exit 1 if any is missing or wrong."""
+    from eo_ray.datasets import get_spec, list_datasets, verify
+
+    specs = [get_spec(n) for n in names] if names else list_datasets()
+    reports = []
+    with progress() as bar:
+        task = bar.add_task("verifying", total=len(specs))
+        for spec in specs:
+            reports.append(verify(spec.name))
+            bar.advance(task)
+    if as_json:
+        emit_json([r.to_dict() for r in reports])
+    else:
+        table = Table(title="dataset verification")
+        for col in ("dataset", "files", "ok", "missing", "wrong hash", "status"):
+            table.add_column(col)
+        for r in reports:
+            status = "[green]ok[/green]" if r.passed else "[red]FAILED[/red]"
+            table.add_row(
+                r.name, str(r.files), str(r.ok), str(len(r.missing)), str(len(r.mismatched)), status
+            )
+        console.print(table)
+        for r in reports:
+            for rel in r.mismatched:
+                err_console.print(f"[red]wrong sha256[/red] {r.name}/{rel}")
+            if r.missing:
+                err_console.print(
+                    f"[yellow]missing[/yellow] {r.name}: {len(r.missing)} file(s), "
+                    f"e.g. {r.missing[0]}"
+                )
+    if not all(r.passed for r in reports):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one line on stderr."""
+    try:
+        app()  # standalone: click prints usage errors and exits with their code
+    except EoRayError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

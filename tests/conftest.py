@@ -1,0 +1,117 @@
+"""Shared fixtures: one Ray instance per session, real data, a real S3 server on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("EO_RAY_DATA", str((REPO.parent / "shared" / "data").resolve()))
+os.environ.setdefault("EO_RAY_DOWNLOAD", "0")  # tests use the local copies, never the network
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.pop("RAY_ADDRESS", None)
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The folder of the real datasets (EO_RAY_DATA)."""
+    path = Path(os.environ["EO_RAY_DATA"])
+    if not path.is_dir():
+        pytest.fail(f"EO_RAY_DATA={path} does not exist: the tests need the real datasets.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workspace root shared by the Ray workers of the session."""
+    return tmp_path_factory.mktemp("eo_ray_home")
+
+
+@pytest.fixture(scope="session")
+def ray_session(session_home: Path):
+    """One local Ray instance for the whole test session (Ray start costs seconds)."""
+    import eo_ray as eo
+
+    info = eo.init(home=str(session_home), num_cpus=2)
+    yield info
+    eo.shutdown()
+
+
+@pytest.fixture
+def workspace_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A fresh local workspace for one test (for code that does not need Ray workers)."""
+    from eo_ray.storage import set_workspace
+
+    previous = os.environ.get("EO_RAY_HOME")
+    ws = set_workspace(str(tmp_path / "ws"))
+    yield ws
+    if previous is not None:
+        set_workspace(previous)
+    else:
+        monkeypatch.delenv("EO_RAY_HOME", raising=False)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 endpoint (moto server) on 127.0.0.1, with credentials in the environment."""
+    port = free_port()
+    # The moto of this environment (a system-wide moto_server on PATH may be another version).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(endpoint, timeout=1)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("moto_server did not start on loopback")
+            time.sleep(0.2)
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield endpoint
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str) -> str:
+    """A new, empty bucket on the session's S3 server; returns its name."""
+    import uuid
+
+    import boto3
+
+    name = f"eo-ray-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=name)
+    return name
