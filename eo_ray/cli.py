@@ -5,17 +5,16 @@ User errors (:class:`eo_ray.errors.EoRayError`) are printed as one line, never a
 
 from __future__ import annotations
 
-import json
+import importlib
 import platform
 import sys
 from importlib import metadata
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from eo_ray.console import JsonOpt, console, emit_json, err_console, progress
 from eo_ray.errors import EoRayError
 
 app = typer.Typer(
@@ -28,9 +27,29 @@ app = typer.Typer(
 datasets_app = typer.Typer(help="Public datasets: list and verify.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
 
-console = Console()
-err_console = Console(stderr=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+# Each stage contributes `eo_ray/<stage>/cli.py` with a Typer `app`; modules must import
+# lightly (heavy imports inside the commands) so that `eo-ray --help` stays fast.
+STAGE_COMMANDS = (
+    ("ingest", "ingest"),
+    ("featurestore", "fs"),
+    ("hpo", "hpo"),
+    ("experiments", "experiments"),
+    ("ablation", "ablation"),
+    ("train", "train"),
+    ("models", "models"),
+    ("serving", "serve"),
+    ("monitoring", "monitor"),
+    ("analysis", "analyze"),
+    ("pipelines", "pipeline"),
+)
+for _stage, _command in STAGE_COMMANDS:
+    try:
+        _module = importlib.import_module(f"eo_ray.{_stage}.cli")
+    except ModuleNotFoundError as _exc:
+        if _exc.name not in (f"eo_ray.{_stage}", f"eo_ray.{_stage}.cli"):
+            raise
+        continue
+    app.add_typer(_module.app, name=_command)
 
 _PACKAGES = (
     "ray",
@@ -46,23 +65,6 @@ _PACKAGES = (
     "duckdb",
     "optuna",
 )
-
-
-def emit_json(obj: Any) -> None:
-    """Print ``obj`` as JSON on stdout (the ``--json`` form of every verb)."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
-
-
-def progress() -> Progress:
-    """A Rich progress bar, quiet when stdout is not a terminal."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not err_console.is_terminal,
-    )
 
 
 def _version(pkg: str) -> str | None:
