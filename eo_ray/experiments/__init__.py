@@ -1,0 +1,49 @@
+"""Experiment records, and the synchronous Experiment API (the baseline of async search).
+
+Recording (used by every stage that runs user code: launch, hpo, ablation, train)::
+
+    run = eo.experiments.start("my-run", "train", fn=train_fn, params={...}, dataset={...})
+    run.log_trial(0, params={...}, metrics={...}, status="completed")
+    run.finish("completed", summary={...})
+
+Reading: :func:`list_experiments` (also ``eo.experiments.list``), :func:`get`, :func:`rerun`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eo_ray.experiments._records import (
+    ExperimentRecord,
+    Run,
+    RunStatus,
+    get,
+    list_experiments,
+    load_call,
+    load_function,
+    start,
+)
+from eo_ray.experiments._rerun import rerun
+from eo_ray.experiments.errors import ExperimentError, ExperimentNotFoundError, RerunError
+
+
+def list(*, kind: str | None = None, name: str | None = None) -> Any:
+    """Every recorded run, newest first (``eo.experiments.list()``); see list_experiments."""
+    return list_experiments(kind=kind, name=name)
+
+
+__all__ = [
+    "ExperimentError",
+    "ExperimentNotFoundError",
+    "ExperimentRecord",
+    "RerunError",
+    "Run",
+    "RunStatus",
+    "get",
+    "list",
+    "list_experiments",
+    "load_call",
+    "load_function",
+    "rerun",
+    "start",
+]
