@@ -1,0 +1,179 @@
+"""The worker-actor runtime: run trial specs on N long-lived workers, with heartbeats, a
+stopping rule and worker replacement. Reused by ablation studies and the synchronous
+Experiment API (``batched=True``: each batch waits for its slowest trial)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eo_ray.hpo._reporter import TrainFn, TrialOutcome
+from eo_ray.hpo._state import SearchState
+from eo_ray.hpo._trial import TrialSpec, TrialStatus
+from eo_ray.hpo._worker import TrialWorker
+from eo_ray.hpo.errors import SearchConfigError
+
+
+def actor_options(resources: Mapping[str, float]) -> dict[str, Any]:
+    """Ray actor options for ``resources_per_worker`` (``CPU``, ``GPU``, ``memory``, custom)."""
+    resources = dict(resources)
+    for key, value in resources.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise SearchConfigError(
+                f"resources_per_worker[{key!r}] must be a number >= 0; got {value!r}."
+            )
+    options: dict[str, Any] = {
+        "num_cpus": resources.pop("CPU", 1),
+        "num_gpus": resources.pop("GPU", 0),
+        "max_restarts": 0,
+    }
+    if "memory" in resources:
+        options["memory"] = resources.pop("memory")
+    if resources:
+        options["resources"] = resources
+    return options
+
+
+class WorkerPool:
+    """N worker actors, each a slot; a dead one is replaced in its slot."""
+
+    def __init__(
+        self,
+        train_fn: TrainFn,
+        *,
+        workers: int,
+        resources_per_worker: Mapping[str, float],
+        metric: str,
+        state: Any,
+        builders: Mapping[str, Callable[[], Any]] | None = None,
+        heartbeat_interval: float = 0.5,
+        log_root: str | None = None,
+    ) -> None:
+        import ray
+
+        self._options = actor_options(resources_per_worker)
+        self._cls = ray.remote(TrialWorker)
+        self._args = (
+            ray.put(train_fn),
+            ray.put(dict(builders or {})),
+            metric,
+            heartbeat_interval,
+            state,
+            log_root,
+        )
+        self.actors = [self._spawn(slot) for slot in range(workers)]
+        self.replacements = 0
+
+    def _spawn(self, slot: int) -> Any:
+        return self._cls.options(**self._options).remote(*self._args, slot)
+
+    @property
+    def size(self) -> int:
+        return len(self.actors)
+
+    def warm(self) -> None:
+        """Wait until every worker is up and its builders have run."""
+        import ray
+
+        ray.get([actor.warm.remote() for actor in self.actors])
+
+    def submit(self, slot: int, spec: TrialSpec) -> Any:
+        return self.actors[slot].run.remote(spec)
+
+    def replace(self, slot: int) -> None:
+        import ray
+
+        with contextlib.suppress(Exception):  # already dead is fine
+            ray.kill(self.actors[slot], no_restart=True)
+        self.actors[slot] = self._spawn(slot)
+        self.replacements += 1
+
+    def shutdown(self) -> None:
+        import ray
+
+        for actor in self.actors:
+            with contextlib.suppress(Exception):  # already dead is fine
+                ray.kill(actor, no_restart=True)
+
+
+@dataclass
+class RunStats:
+    """What the driver loop measured."""
+
+    wall_s: float
+    busy_s: float  # sum over trials of their run time on a worker
+    replacements: int
+
+    def utilisation(self, workers: int) -> float:
+        """Share of worker time spent running trials."""
+        return self.busy_s / (workers * self.wall_s) if self.wall_s > 0 else 0.0
+
+
+# Called after each scheduling round: (the trial that just ended and its outcome, or None;
+# counts of running / completed / stopped / failed trials).
+Listener = Callable[[TrialSpec | None, TrialOutcome | None, dict[str, int]], None]
+
+
+def run_trials(
+    state: Any, pool: WorkerPool, *, batched: bool = False, listener: Listener | None = None
+) -> RunStats:
+    """Drive a search to its end: give every free worker the next trial the optimizer actor
+    ``state`` asks for; tell it each outcome; replace a worker that died and re-run its trial
+    (bounded by the state's ``max_retries``). ``batched=True`` is the synchronous baseline:
+    fill every worker, then wait for the whole batch before asking again."""
+    import ray
+    from ray.exceptions import RayActorError, RayTaskError
+
+    start = time.perf_counter()
+    free: deque[int] = deque(range(pool.size))
+    running: dict[Any, tuple[int, TrialSpec]] = {}
+    counts = {"running": 0, "completed": 0, "stopped": 0, "failed": 0}
+    busy = 0.0
+    while True:
+        if not batched or not running:
+            while free:
+                spec = ray.get(state.ask.remote(free[0]))
+                if spec is None:
+                    break
+                slot = free.popleft()
+                running[pool.submit(slot, spec)] = (slot, spec)
+        counts["running"] = len(running)
+        if listener:
+            listener(None, None, counts)
+        if not running:
+            break
+        ready, _ = ray.wait(list(running), num_returns=1)
+        ref = ready[0]
+        slot, spec = running.pop(ref)
+        try:
+            outcome: TrialOutcome = ray.get(ref)
+        except RayActorError as exc:
+            pool.replace(slot)
+            retry = ray.get(state.retry.remote(spec.id, str(exc).splitlines()[0]))
+            if retry is not None:
+                running[pool.submit(slot, retry)] = (slot, retry)
+            else:
+                counts["failed"] += 1
+                free.append(slot)
+            continue
+        except RayTaskError as exc:  # the worker code itself broke: deterministic
+            now = time.time()
+            outcome = TrialOutcome(TrialStatus.FAILED, None, [], now, now, error=str(exc))
+        busy += outcome.ended_at - outcome.started_at
+        state.tell.remote(spec.id, outcome)  # ordered before this driver's next ask
+        counts[outcome.status.value] += 1
+        free.append(slot)
+        if listener:
+            listener(spec, outcome, counts)
+    return RunStats(time.perf_counter() - start, busy, pool.replacements)
+
+
+def start_state_actor(**kwargs: Any) -> Any:
+    """The optimizer actor: a :class:`SearchState` living in its own process (no CPU held)."""
+    import ray
+
+    return ray.remote(SearchState).options(num_cpus=0, max_restarts=0).remote(**kwargs)

@@ -1,0 +1,278 @@
+"""``eo.hpo.search``: a thin facade over the state actor, the worker pool and the record."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from eo_ray.experiments import ExperimentRecord, Run, RunStatus, list_experiments
+from eo_ray.experiments import start as start_record
+from eo_ray.hpo._progress import SearchProgress
+from eo_ray.hpo._result import SearchResult
+from eo_ray.hpo._runtime import WorkerPool, actor_options, run_trials, start_state_actor
+from eo_ray.hpo._space import SearchSpace
+from eo_ray.hpo._trial import TrialStatus, TrialView
+from eo_ray.hpo.errors import AllTrialsFailedError, SearchConfigError
+from eo_ray.hpo.optimizers import GridSearch, Optimizer, make_optimizer
+from eo_ray.hpo.stopping import StoppingRule, make_stopping_rule
+from eo_ray.storage import validate_name, workspace
+
+ENTRY_POINT = "eo_ray.hpo._search:rerun_search"
+
+
+class TrialJournal:
+    """Writes each finished trial to the experiment record (the resume journal)."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def __call__(self, view: TrialView) -> None:
+        self.run.log_trial(view.id, **view.to_dict())
+
+
+def load_journal(record: ExperimentRecord) -> list[TrialView]:
+    """The finished trials journaled in ``record``."""
+    views = [TrialView.from_dict(row) for row in record.trials()]
+    return [v for v in views if v.status.finished]
+
+
+def _check(
+    train_fn: Any,
+    space: Any,
+    num_trials: Any,
+    metric: Any,
+    mode: Any,
+    workers: Any,
+    heartbeat_interval: Any,
+    max_retries: Any,
+) -> None:
+    if not callable(train_fn):
+        raise SearchConfigError(
+            f"train_fn must be a function train_fn(hparams, reporter); got {train_fn!r}."
+        )
+    if not isinstance(space, SearchSpace):
+        raise SearchConfigError(
+            f"space must be an eo_ray.hpo.SearchSpace; got {type(space).__name__}."
+        )
+    if num_trials is not None and (
+        isinstance(num_trials, bool) or not isinstance(num_trials, int) or num_trials < 1
+    ):
+        raise SearchConfigError(f"num_trials must be an integer >= 1; got {num_trials!r}.")
+    if not isinstance(metric, str) or not metric:
+        raise SearchConfigError(f"metric must be a non-empty string; got {metric!r}.")
+    if mode not in ("max", "min"):
+        raise SearchConfigError(f"mode must be 'max' or 'min'; got {mode!r}.")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise SearchConfigError(f"workers must be an integer >= 1 or None; got {workers!r}.")
+    if not isinstance(heartbeat_interval, int | float) or heartbeat_interval < 0:
+        raise SearchConfigError(
+            f"heartbeat_interval must be a number of seconds >= 0; got {heartbeat_interval!r}."
+        )
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise SearchConfigError(f"max_retries must be an integer >= 0; got {max_retries!r}.")
+
+
+def default_workers(resources_per_worker: Mapping[str, float]) -> int:
+    """As many workers as the cluster's CPUs (and GPUs) fit, at least one."""
+    import ray
+
+    total = ray.cluster_resources()
+    fits = []
+    for key in ("CPU", "GPU"):
+        need = resources_per_worker.get(key, 1 if key == "CPU" else 0)
+        if need:
+            fits.append(int(total.get(key, 0) // need))
+    return max(1, min(fits) if fits else 1)
+
+
+def _resumable(name: str) -> ExperimentRecord | None:
+    for record in list_experiments(kind="hpo", name=name):
+        if record.status is not RunStatus.COMPLETED:
+            return record
+    return None
+
+
+def search(
+    train_fn: Callable[[dict, Any], Any],
+    space: SearchSpace,
+    num_trials: int | None = None,
+    optimizer: str | Optimizer = "random",
+    early_stopping: str | StoppingRule | None = "median",
+    metric: str = "accuracy",
+    mode: str = "max",
+    workers: int | None = None,
+    resources_per_worker: Mapping[str, float] | None = None,
+    seed: int | None = None,
+    name: str | None = None,
+    *,
+    builders: Mapping[str, Callable[[], Any]] | None = None,
+    heartbeat_interval: float = 0.5,
+    max_retries: int = 2,
+    resume: bool = False,
+    dataset: Any = None,
+    batched: bool = False,
+    kind: str = "hpo",
+    progress: bool | None = None,
+    plots: bool = True,
+) -> SearchResult:
+    """Search hyperparameters of ``train_fn`` asynchronously on long-lived Ray workers.
+
+    An optimizer actor owns the search (ask/tell); ``workers`` actors (default: as many as
+    ``resources_per_worker`` fit in the cluster) run trial after trial, keeping what
+    ``builders`` built warm, and send heartbeats every ``heartbeat_interval`` seconds; the
+    ``early_stopping`` rule stops poor trials at their next report. A worker that dies is
+    replaced and its trial re-run up to ``max_retries`` times; a trial whose function raises
+    fails at once. Every finished trial is journaled in the experiment record ``name``, so
+    ``resume=True`` continues the newest unfinished search of that name without redoing its
+    finished trials. ``num_trials`` may be None for a grid (its size). ``batched=True`` is
+    the synchronous baseline (see ``eo.experiments.grid_search``).
+    """
+    import eo_ray
+
+    resources = dict(resources_per_worker or {"CPU": 1})
+    _check(train_fn, space, num_trials, metric, mode, workers, heartbeat_interval, max_retries)
+    actor_options(resources)
+    opt = make_optimizer(optimizer)
+    rule = make_stopping_rule(early_stopping)
+    if num_trials is None:
+        if not isinstance(opt, GridSearch):
+            raise SearchConfigError("num_trials is required unless optimizer='grid'.")
+        num_trials = space.grid_size(opt.points)
+    name = validate_name(name or getattr(train_fn, "__name__", "search"), "experiment")
+    if not eo_ray.is_initialized():
+        eo_ray.init()
+    workers = workers or default_workers(resources)
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    call = {
+        "space": space,
+        "num_trials": num_trials,
+        "optimizer": optimizer,
+        "early_stopping": early_stopping,
+        "metric": metric,
+        "mode": mode,
+        "workers": workers,
+        "resources_per_worker": resources,
+        "seed": seed,
+        "builders": builders,
+        "heartbeat_interval": heartbeat_interval,
+        "max_retries": max_retries,
+        "dataset": dataset,
+        "batched": batched,
+    }
+    previous = _resumable(name) if resume else None
+    if previous is not None:
+        run = Run(previous.root, previous.id)
+        run.update(status=RunStatus.RUNNING.value, ended_at=None)
+        journaled = load_journal(previous)
+        seed = previous.params.get("seed", seed)
+    else:
+        params = {
+            "space": space.to_dict(),
+            "num_trials": num_trials,
+            "optimizer": optimizer if isinstance(optimizer, str) else type(optimizer).__name__,
+            "early_stopping": early_stopping
+            if early_stopping is None or isinstance(early_stopping, str)
+            else type(early_stopping).__name__,
+            "metric": metric,
+            "mode": mode,
+            "workers": workers,
+            "resources_per_worker": resources,
+            "seed": seed,
+            "batched": batched,
+        }
+        run = start_record(
+            name,
+            kind,
+            fn=train_fn,
+            params=params,
+            dataset=dataset,
+            entry_point=ENTRY_POINT,
+            call=call,
+        )
+        journaled = []
+    state = start_state_actor(
+        optimizer=opt,
+        stopping=rule,
+        space=space,
+        metric=metric,
+        mode=mode,
+        num_trials=num_trials,
+        seed=seed,
+        max_retries=max_retries,
+        journal=TrialJournal(run),
+    )
+    pool = None
+    try:
+        import ray
+
+        ray.get(state.restore.remote(journaled))
+        ws = workspace()
+        log_root = f"{run.artifacts_uri}/tensorboard" if ws.is_local else None
+        pool = WorkerPool(
+            train_fn,
+            workers=workers,
+            resources_per_worker=resources,
+            metric=metric,
+            state=state,
+            builders=builders,
+            heartbeat_interval=heartbeat_interval,
+            log_root=log_root,
+        )
+        pool.warm()
+        label = f"{'batched' if batched else 'search'} {name}"
+        with SearchProgress(num_trials, mode, label, enabled=progress) as bar:
+            bar(None, None, {"running": 0, "completed": 0, "stopped": 0, "failed": 0})
+            stats = run_trials(state, pool, batched=batched, listener=bar)
+        trials = tuple(ray.get(state.trials.remote()))
+    except BaseException as exc:
+        status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
+        run.finish(status, {"error": f"{type(exc).__name__}: {exc}"})
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        _kill(state)
+    result = SearchResult(
+        experiment_id=run.id,
+        metric=metric,
+        mode=mode,
+        trials=trials,
+        wall_s=stats.wall_s,
+        workers=workers,
+        utilisation=stats.utilisation(workers),
+        worker_replacements=stats.replacements,
+        artifacts_uri=run.artifacts_uri,
+    )
+    summary = result.summary()
+    if plots and any(t.reports for t in trials):
+        summary["plots"] = result.plot()
+    if trials and all(t.status is TrialStatus.FAILED for t in trials):
+        first = min(trials, key=lambda t: t.id)
+        run.finish(RunStatus.FAILED, summary)
+        raise AllTrialsFailedError(
+            f"All {len(trials)} trials of {name!r} failed; trial {first.id} failed with: "
+            f"{(first.error or '').strip().splitlines()[-1] if first.error else 'unknown error'}"
+        )
+    run.finish(RunStatus.COMPLETED, summary)
+    return result
+
+
+def _kill(actor: Any) -> None:
+    import ray
+
+    with contextlib.suppress(Exception):  # already dead is fine
+        ray.kill(actor, no_restart=True)
+
+
+def rerun_search(record: ExperimentRecord, fn: Any, call: dict[str, Any]) -> SearchResult:
+    """Entry point of ``eo.experiments.rerun`` for searches: same function, same arguments."""
+    if fn is None:
+        raise SearchConfigError(f"Experiment {record.id} recorded no function to re-run.")
+    call = dict(call)
+    space = call.pop("space")
+    num_trials = call.pop("num_trials")
+    return search(fn, space, num_trials, name=record.name, kind=record.kind, **call)

@@ -1,0 +1,96 @@
+"""Long-lived worker actors: warm once (imports, data, GPU context), then run trial after trial."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from eo_ray.hpo._reporter import Reporter, TrainFn, TrialOutcome, execute_trial
+from eo_ray.hpo._trial import Report, TrialSpec, TrialStatus
+from eo_ray.hpo.stopping import Decision
+
+
+class HeartbeatReporter(Reporter):
+    """Sends reports to the optimizer actor at most every ``interval`` seconds, without
+    blocking; a stop decided on one heartbeat is raised at the next report."""
+
+    def __init__(self, state: Any, trial_id: int, interval: float, **kwargs: Any) -> None:
+        super().__init__(trial_id=trial_id, **kwargs)
+        self._state = state
+        self._interval = interval
+        self._buffer: list[Report] = []
+        self._pending: Any = None
+        self._last_sent = -float("inf")
+
+    def _after_report(self, report: Report) -> Decision | None:
+        import ray
+
+        self._buffer.append(report)
+        decision = None
+        if self._pending is not None:
+            ready, _ = ray.wait([self._pending], timeout=0)
+            if ready:
+                decision, self._pending = ray.get(ready[0]), None
+                if decision.stop:
+                    return decision
+        now = time.monotonic()
+        if self._pending is None and now - self._last_sent >= self._interval:
+            self._pending = self._state.heartbeat.remote(self.trial_id, self._buffer)
+            self._buffer, self._last_sent = [], now
+        return decision
+
+
+class TrialWorker:
+    """One worker slot of a search (a Ray actor): runs the builders once, then trials.
+
+    ``builders`` maps names to zero-argument callables (load the data, build a model
+    factory); their results are kept for the worker's life and handed to every trial as
+    ``reporter.context``.
+    """
+
+    def __init__(
+        self,
+        train_fn: TrainFn,
+        builders: Mapping[str, Callable[[], Any]] | None,
+        metric: str,
+        heartbeat_interval: float,
+        state: Any,
+        log_root: str | None,
+        slot: int,
+    ) -> None:
+        self.train_fn = train_fn
+        self.builders = dict(builders or {})
+        self.metric = metric
+        self.heartbeat_interval = heartbeat_interval
+        self.state = state
+        self.log_root = log_root
+        self.slot = slot
+        self._context: dict[str, Any] | None = None
+
+    def _build(self) -> dict[str, Any]:
+        if self._context is None:
+            self._context = {name: build() for name, build in self.builders.items()}
+        return self._context
+
+    def warm(self) -> int:
+        """Run the builders now (so the first trial does not pay for them); returns the pid."""
+        import os
+
+        self._build()
+        return os.getpid()
+
+    def run(self, spec: TrialSpec) -> TrialOutcome:
+        """Run one trial; every way it ends is an outcome (the worker dying is the caller's)."""
+        try:
+            context = self._build()
+        except Exception as exc:  # noqa: BLE001 - a broken builder fails the trial, not the pool
+            now = time.time()
+            return TrialOutcome(
+                TrialStatus.FAILED, None, [], now, now, error=f"a builder failed: {exc!r}"
+            )
+        log_dir = f"{self.log_root}/trial_{spec.id}" if self.log_root else None
+        reporter = HeartbeatReporter(
+            self.state, spec.id, self.heartbeat_interval, context=context, log_dir=log_dir
+        )
+        return execute_trial(self.train_fn, spec.hparams, reporter, self.metric)
