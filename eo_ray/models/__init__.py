@@ -1,0 +1,39 @@
+"""The model registry: ``eo.models.register``, ``get``, ``list``, ``best`` and ``load()``.
+
+Models are stored under the workspace (``models/<name>/<version>/``) in each framework's safe
+format (TorchScript, ``.keras``, skops) with metrics and provenance (training dataset,
+experiment, training run), so serving can start from ``eo.models.best(name, "accuracy")``.
+"""
+
+from __future__ import annotations
+
+from eo_ray.models._formats import FORMATS, ModelFormat, get_format
+from eo_ray.models.errors import (
+    MetricNotFoundError,
+    ModelFormatError,
+    ModelNotFoundError,
+    ModelRegistryError,
+)
+from eo_ray.models.registry import ModelVersion, best, get, list_versions, register
+
+
+def list(name: str | None = None) -> list[ModelVersion]:
+    """Every version of ``name`` (``eo.models.list(name)``), or the latest of each model."""
+    return list_versions(name)
+
+
+__all__ = [
+    "FORMATS",
+    "MetricNotFoundError",
+    "ModelFormat",
+    "ModelFormatError",
+    "ModelNotFoundError",
+    "ModelRegistryError",
+    "ModelVersion",
+    "best",
+    "get",
+    "get_format",
+    "list",
+    "list_versions",
+    "register",
+]

@@ -1,0 +1,162 @@
+"""Ready-made image-classification loops (torch and Keras) for jobs, benchmarks and tests.
+
+Both follow the platform's loop style, ``loop(config, data, reporter)``, and run unchanged on
+one worker or many, with all-reduce or (torch) parameter servers. ``data`` holds an image
+column ``x`` (N×H×W or N×C×H×W) and an integer label column ``y``; ``config`` may set
+``epochs``, ``lr``, ``batch_size``, ``channels``, ``height``, ``width``, ``classes``,
+``filters``, and ``eval`` = ``(x, y)`` arrays to report held-out accuracy each epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def torch_cnn(channels: int, height: int, width: int, classes: int, filters: int = 16) -> Any:
+    """A small CNN: two conv + max-pool blocks and a linear head."""
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(channels, filters, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(filters, 2 * filters, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(2 * filters * (height // 4) * (width // 4), classes),
+    )
+
+
+def keras_cnn(channels: int, height: int, width: int, classes: int, filters: int = 16) -> Any:
+    """The same CNN in Keras (channels-last input)."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((height, width, channels)),
+            keras.layers.Conv2D(filters, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(2 * filters, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(classes),
+        ]
+    )
+
+
+def _images(x: np.ndarray, channels: int, channels_last: bool) -> np.ndarray:
+    """Float32 images, channels first (or last); uint8 pixels are scaled to [0, 1]."""
+    x = np.asarray(x)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    if x.ndim == 3:
+        x = x[:, None, :, :]
+    if x.shape[1] != channels and x.shape[-1] == channels:
+        x = np.moveaxis(x, -1, 1)
+    return np.moveaxis(x, 1, -1) if channels_last else x
+
+
+def _shape(config: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    return (
+        int(config.get("channels", 1)),
+        int(config.get("height", 28)),
+        int(config.get("width", 28)),
+        int(config.get("classes", 10)),
+        int(config.get("filters", 16)),
+    )
+
+
+def torch_classifier_loop(config: dict[str, Any], data: Any, reporter: Any) -> None:
+    """Train :func:`torch_cnn` with SGD+momentum; reports accuracy (held-out if ``eval``)."""
+    import torch
+
+    torch.manual_seed(int(config.get("seed", 0)))
+    channels, height, width, classes, filters = _shape(config)
+    model = torch_cnn(channels, height, width, classes, filters)
+    opt = torch.optim.SGD(
+        model.parameters(), lr=float(config.get("lr", 0.05)), momentum=config.get("momentum", 0.9)
+    )
+    model, opt = reporter.prepare(model, opt)
+    device = reporter.device
+    loss_fn = torch.nn.CrossEntropyLoss()
+    held_out = config.get("eval")
+    for epoch in range(reporter.restore(), int(config.get("epochs", 1))):
+        model.train()
+        total, correct, loss_sum = 0, 0, 0.0
+        for batch in data.iter_batches(int(config.get("batch_size", 64))):
+            x = torch.as_tensor(_images(batch["x"], channels, False), device=device)
+            y = torch.as_tensor(np.array(batch["y"]), dtype=torch.long, device=device)
+            if epoch == 0 and total == 0:
+                reporter.set_example(x[:1].cpu())
+            opt.zero_grad()
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            total += len(y)
+        metrics = {"loss": loss_sum / max(total, 1), "train_accuracy": correct / max(total, 1)}
+        if held_out is not None:
+            metrics["accuracy"] = torch_accuracy(model, held_out[0], held_out[1], channels, device)
+        value = metrics.get("accuracy", metrics["train_accuracy"])
+        reporter.report(value, step=epoch, **metrics)
+
+
+def torch_accuracy(model: Any, x: np.ndarray, y: np.ndarray, channels: int, device: Any) -> float:
+    """Accuracy of a torch classifier on arrays (in batches, no gradients)."""
+    import torch
+
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), 512):
+            xb = torch.as_tensor(_images(x[i : i + 512], channels, False), device=device)
+            pred = model(xb).argmax(1).cpu().numpy()
+            correct += int((pred == np.asarray(y[i : i + 512])).sum())
+    model.train()
+    return correct / max(len(x), 1)
+
+
+def keras_classifier_loop(config: dict[str, Any], data: Any, reporter: Any) -> None:
+    """Train :func:`keras_cnn` with Keras ``fit`` one epoch at a time; reports accuracy."""
+    import keras
+
+    channels, height, width, classes, filters = _shape(config)
+    keras.utils.set_random_seed(int(config.get("seed", 0)))
+    with reporter.scope():
+        model = keras_cnn(channels, height, width, classes, filters)
+        model.compile(
+            optimizer=keras.optimizers.SGD(float(config.get("lr", 0.05)), momentum=0.9),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+    reporter.prepare(model)
+    held_out = config.get("eval")
+    batch_size = int(config.get("batch_size", 64))
+    for epoch in range(reporter.restore(), int(config.get("epochs", 1))):
+        arrays = data.to_numpy()
+        x = _images(arrays["x"], channels, True)
+        history = model.fit(
+            _tf_dataset(x, arrays["y"].astype("int64"), batch_size), epochs=1, verbose=0
+        )
+        metrics = {
+            "loss": float(history.history["loss"][-1]),
+            "train_accuracy": float(history.history["accuracy"][-1]),
+        }
+        if held_out is not None:
+            logits = model.predict(_images(held_out[0], channels, True), verbose=0)
+            metrics["accuracy"] = float((logits.argmax(1) == np.asarray(held_out[1])).mean())
+        value = metrics.get("accuracy", metrics["train_accuracy"])
+        reporter.report(value, step=epoch, **metrics)
+
+
+def _tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int) -> Any:
+    """A batched tf.data pipeline of this worker's rows (already sharded: auto-shard off)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).with_options(options)
