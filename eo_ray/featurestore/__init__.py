@@ -1,0 +1,63 @@
+"""The feature store: feature groups on Delta Lake, validation, statistics, views, online serving.
+
+``fs = eo.feature_store()``; ``fg = fs.create_feature_group("ships", primary_key=["chip_id"],
+event_time="time")``; ``fg.insert(df)``; ``fg.read(as_of=3).to_pandas()``;
+``fv = fs.create_feature_view("v", fg.select_all().join(other.select(["x"])), labels=["y"])``;
+``fv.train_test_split(0.2)``; ``fv.get_feature_vector({"chip_id": 7})``; ``fs.search("sar")``.
+"""
+
+from eo_ray.featurestore._retrieval import Retrieval, TableRead
+from eo_ray.featurestore._write import InsertReport
+from eo_ray.featurestore.errors import (
+    AlreadyExistsError,
+    DataError,
+    FeatureStoreError,
+    NotFoundError,
+    OnlineStoreError,
+    QueryError,
+    SchemaError,
+    ValidationFailedError,
+)
+from eo_ray.featurestore.expectations import (
+    Expectation,
+    ExpectationSuite,
+    ValidationReport,
+)
+from eo_ray.featurestore.feature_group import FeatureGroup
+from eo_ray.featurestore.feature_view import FeatureView
+from eo_ray.featurestore.online import OnlineStore, open_online_store
+from eo_ray.featurestore.query import Query, QueryResult
+from eo_ray.featurestore.schema import Feature
+from eo_ray.featurestore.search import SearchHit
+from eo_ray.featurestore.statistics import Statistics
+from eo_ray.featurestore.store import FeatureStore, feature_store
+from eo_ray.featurestore.training import TrainingDataset
+
+__all__ = [
+    "AlreadyExistsError",
+    "DataError",
+    "Expectation",
+    "ExpectationSuite",
+    "Feature",
+    "FeatureGroup",
+    "FeatureStore",
+    "FeatureStoreError",
+    "FeatureView",
+    "InsertReport",
+    "NotFoundError",
+    "OnlineStore",
+    "OnlineStoreError",
+    "Query",
+    "QueryError",
+    "QueryResult",
+    "Retrieval",
+    "SchemaError",
+    "SearchHit",
+    "Statistics",
+    "TableRead",
+    "TrainingDataset",
+    "ValidationFailedError",
+    "ValidationReport",
+    "feature_store",
+    "open_online_store",
+]

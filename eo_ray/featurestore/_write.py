@@ -1,0 +1,430 @@
+"""The write path of a feature group: check → validate → statistics → one Delta commit → online.
+
+In-memory data (pandas, Arrow) is checked and written by this process; a Ray Dataset is
+conformed, checked and written as Parquet files by the Ray workers that hold its blocks, then
+validated and described by DuckDB streaming over those files, and committed once here.
+Nothing is committed when a check or a strict validation fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from eo_ray.featurestore import _delta
+from eo_ray.featurestore._duck import connect, quote
+from eo_ray.featurestore._metadata import new_id
+from eo_ray.featurestore.errors import (
+    DataError,
+    FeatureStoreError,
+    SchemaError,
+    ValidationFailedError,
+)
+from eo_ray.featurestore.expectations import ValidationReport, validate
+from eo_ray.featurestore.online import encode_key, encode_row
+from eo_ray.featurestore.schema import (
+    Schema,
+    conform,
+    infer_schema,
+    normalise_table,
+    normalise_type,
+)
+from eo_ray.featurestore.statistics import Statistics, compute_statistics
+
+if TYPE_CHECKING:
+    from eo_ray.featurestore.feature_group import FeatureGroup
+
+OPERATIONS = ("upsert", "insert")
+VALIDATIONS = ("strict", "always")
+
+
+@dataclass
+class InsertReport:
+    """What one insert did: rows, the Delta version it made, validation and statistics."""
+
+    group: str
+    group_version: int
+    operation: str
+    table_version: int
+    rows: int
+    rows_inserted: int
+    rows_updated: int
+    merged: bool
+    validation: ValidationReport | None = None
+    statistics: Statistics | None = None
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "group": self.group,
+            "group_version": self.group_version,
+            "operation": self.operation,
+            "table_version": self.table_version,
+            "rows": self.rows,
+            "rows_inserted": self.rows_inserted,
+            "rows_updated": self.rows_updated,
+            "merged": self.merged,
+            "validation_success": None if self.validation is None else self.validation.success,
+            "seconds": self.seconds,
+            "timings": self.timings,
+        }
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+def _is_ray_dataset(data: Any) -> bool:
+    return type(data).__module__.startswith("ray.data") and hasattr(data, "map_batches")
+
+
+def to_arrow(data: Any) -> pa.Table:
+    """pandas / Arrow input as an Arrow table (index dropped)."""
+    import pandas as pd
+
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, pd.DataFrame):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise DataError(
+        f"Cannot insert a {type(data).__name__}: pass a pandas DataFrame, a pyarrow Table "
+        "or a Ray Dataset."
+    )
+
+
+def _check_key_columns(fg: FeatureGroup, columns: list[str]) -> None:
+    needed = [*fg.primary_key, *([fg.event_time] if fg.event_time else []), *fg.partition_key]
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise SchemaError(
+            f"Data for feature group {fg.name!r} lacks its key columns {missing} "
+            f"(primary key {fg.primary_key}, event time {fg.event_time!r}); add them."
+        )
+
+
+def _null_key_count(table: pa.Table, keys: list[str]) -> int:
+    import pyarrow.compute as pc
+
+    bad = None
+    for key in keys:
+        col = table[key]
+        cond = (
+            pc.is_null(col, nan_is_null=True)
+            if pa.types.is_floating(col.type)
+            else (pc.is_null(col))
+        )
+        bad = cond if bad is None else pc.or_(bad, cond)
+    return 0 if bad is None else int(pc.sum(bad).as_py() or 0)
+
+
+def _merge_keys(fg: FeatureGroup) -> list[str]:
+    return [*fg.primary_key, *([fg.event_time] if fg.event_time else [])]
+
+
+def _check_duplicates(fg: FeatureGroup, source: Any) -> None:
+    keys = ", ".join(quote(k) for k in _merge_keys(fg))
+    con = connect(src=source)
+    rows = con.execute(
+        f"SELECT {keys}, count(*) AS n FROM src GROUP BY ALL HAVING n > 1 LIMIT 3"  # noqa: S608
+    ).fetchall()
+    con.close()
+    if rows:
+        examples = [tuple(r[:-1]) for r in rows]
+        raise DataError(
+            f"Data for feature group {fg.name!r} has duplicate keys {_merge_keys(fg)}, e.g. "
+            f"{examples}; keep one row per key (and event time) before inserting."
+        )
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+
+
+def insert(
+    fg: FeatureGroup,
+    data: Any,
+    operation: str = "upsert",
+    validation: str = "strict",
+    statistics: bool | None = None,
+) -> InsertReport:
+    """Insert ``data`` into ``fg`` as one atomic Delta commit (see :meth:`FeatureGroup.insert`)."""
+    if operation not in OPERATIONS:
+        raise FeatureStoreError(f"operation must be one of {OPERATIONS}; got {operation!r}.")
+    if validation not in VALIDATIONS:
+        raise FeatureStoreError(f"validation must be one of {VALIDATIONS}; got {validation!r}.")
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    if _is_ray_dataset(data):
+        source, staged, rows = _stage_ray(fg, data)
+        timings["write_files"] = time.perf_counter() - started
+    else:
+        table = normalise_table(to_arrow(data))
+        _check_key_columns(fg, table.column_names)
+        if fg.schema is None:
+            fg._record_schema(infer_schema(table, fg.primary_key, fg.event_time, fg.partition_key))
+        table = conform(table, fg.schema, fg.name)
+        nulls = _null_key_count(table, _merge_keys(fg))
+        if nulls:
+            raise DataError(
+                f"{nulls} row(s) of the data for feature group {fg.name!r} have a null or NaN "
+                f"key in {_merge_keys(fg)}; fill or drop them before inserting."
+            )
+        source, staged, rows = table, None, table.num_rows
+    try:
+        return _commit(
+            fg, source, staged, rows, operation, validation, statistics, timings, started
+        )
+    except BaseException:
+        if staged is not None:
+            _discard(fg, staged)
+        raise
+
+
+def _commit(
+    fg: FeatureGroup,
+    source: Any,
+    staged: list[dict[str, Any]] | None,
+    rows: int,
+    operation: str,
+    validation: str,
+    statistics: bool | None,
+    timings: dict[str, float],
+    started: float,
+) -> InsertReport:
+    schema = fg.schema.to_arrow()
+    scan = source  # an Arrow table, or a dataset over the files the workers wrote
+    t = time.perf_counter()
+    _check_duplicates(fg, scan)
+    timings["key_checks"] = time.perf_counter() - t
+    report = None
+    suite = fg.get_expectation_suite()
+    if suite is not None and suite.expectations:
+        t = time.perf_counter()
+        report = validate(suite, scan, schema)
+        report.id = new_id()
+        timings["validation"] = time.perf_counter() - t
+        if not report.success and validation == "strict":
+            report.ingestion = "REJECTED"
+            fg._save_validation(report)
+            raise ValidationFailedError(
+                f"Insert into feature group {fg.name!r} rejected, nothing was written: "
+                f"{report.summary()}. Fix the data, or insert with validation='always'.",
+                report,
+            )
+    stats = None
+    if fg.statistics_enabled if statistics is None else statistics:
+        t = time.perf_counter()
+        stats = compute_statistics(scan, schema)
+        timings["statistics"] = time.perf_counter() - t
+    t = time.perf_counter()
+    dt = _delta.open_table(fg.ws, fg.table_uri) or _delta.create_table(
+        fg.ws, fg.table_uri, schema, fg.partition_key
+    )
+    commit_id = new_id()
+    meta = {_delta.COMMIT_ID: commit_id, "eo_ray_operation": operation, "eo_ray_rows": rows}
+    merged = operation == "upsert" and _needs_merge(fg, dt, scan)
+    if merged:
+        merge_source: Callable[[], Any] | pa.Table = (
+            source if isinstance(source, pa.Table) else (lambda: source.scanner().to_reader())
+        )
+        metrics = _delta.merge(dt, merge_source, _merge_keys(fg), meta)
+        inserted = int(metrics.get("num_target_rows_inserted", 0))
+        updated = int(metrics.get("num_target_rows_updated", 0))
+        if staged is not None:
+            _discard(fg, staged)
+    else:
+        actions = staged
+        if actions is None:
+            path = fg.ws.fs_path(fg.table_uri)
+            actions = _delta.write_files(source, path, fg.ws.filesystem, fg.partition_key)
+        _delta.commit_files(dt, actions, schema, fg.partition_key, meta)
+        inserted, updated = rows, 0
+    version = _delta.find_version(dt, commit_id)
+    timings["delta_commit"] = time.perf_counter() - t
+    if stats is not None:
+        stats.version = version
+        fg._save_statistics(stats)
+    if report is not None:
+        report.version = version
+        fg._save_validation(report)
+    if fg.online:
+        t = time.perf_counter()
+        write_online(fg, scan)
+        timings["online"] = time.perf_counter() - t
+    return InsertReport(
+        group=fg.name,
+        group_version=fg.version,
+        operation=operation,
+        table_version=version,
+        rows=rows,
+        rows_inserted=inserted,
+        rows_updated=updated,
+        merged=merged,
+        validation=report,
+        statistics=stats,
+        seconds=time.perf_counter() - started,
+        timings=timings,
+    )
+
+
+def _needs_merge(fg: FeatureGroup, dt: Any, source: Any) -> bool:
+    """False when no row of ``source`` can match a stored key: then a plain append is enough."""
+    if pa.table(dt.get_add_actions(flatten=True)).num_rows == 0:
+        return False
+    con = connect(src=source)
+    try:
+        if fg.partition_key:
+            cols = ", ".join(quote(k) for k in fg.partition_key)
+            new = {
+                tuple(None if v is None else str(v) for v in row)
+                for row in con.execute(f"SELECT DISTINCT {cols} FROM src").fetchall()  # noqa: S608
+            }
+            old = {tuple(p.get(k) for k in fg.partition_key) for p in dt.partitions()}
+            if not new & old:
+                return False
+        if len(fg.primary_key) == 1:
+            key = fg.primary_key[0]
+            ranges = _delta.file_key_ranges(dt, key)
+            if ranges is None:
+                return True
+            lo, hi = con.execute(f"SELECT min({quote(key)}), max({quote(key)}) FROM src").fetchone()  # noqa: S608
+            return any(not (hi < f_lo or lo > f_hi) for f_lo, f_hi in ranges)
+        return True
+    finally:
+        con.close()
+
+
+def write_online(fg: FeatureGroup, source: Any) -> int:
+    """Put the latest row per primary key of ``source`` into the online store."""
+    store = fg.online_store()
+    keys = ", ".join(quote(k) for k in fg.primary_key)
+    order = f"ORDER BY {quote(fg.event_time)} DESC" if fg.event_time else ""
+    con = connect(src=source)
+    sql = f"SELECT * FROM src QUALIFY row_number() OVER (PARTITION BY {keys} {order}) = 1"  # noqa: S608
+    reader = con.sql(sql).to_arrow_reader(50_000)
+    count = 0
+    for batch in reader:
+        rows = batch.to_pylist()
+        store.write(fg.online_table, (_online_row(fg, row) for row in rows))
+        count += len(rows)
+    con.close()
+    return count
+
+
+def _online_row(fg: FeatureGroup, row: dict[str, Any]) -> tuple[str, float, str]:
+    ts = row[fg.event_time].timestamp() if fg.event_time else 0.0
+    return encode_key([row[k] for k in fg.primary_key]), ts, encode_row(row)
+
+
+# -- Ray Datasets -----------------------------------------------------------------------------
+
+
+class _WriteBlocks:
+    """Run by Ray workers: conform a block to the schema, check keys, write Parquet files."""
+
+    def __init__(
+        self,
+        root: str,
+        table_path: str,
+        schema: list[dict],
+        partition_by: list[str],
+        keys: list[str],
+    ) -> None:
+        from eo_ray.storage import Workspace
+
+        self.filesystem = Workspace(root).filesystem
+        self.table_path = table_path
+        self.schema = Schema.from_list(schema)
+        self.partition_by = partition_by
+        self.keys = keys
+
+    def __call__(self, block: pa.Table) -> pa.Table:
+        import json
+
+        table = conform(normalise_table(block), self.schema, "(ray dataset)")
+        nulls = _null_key_count(table, self.keys)
+        if nulls:
+            raise DataError(f"{nulls} row(s) have a null or NaN key in {self.keys}")
+        actions = _delta.write_files(table, self.table_path, self.filesystem, self.partition_by)
+        return pa.table(
+            {"action": [json.dumps(a) for a in actions]},
+            schema=pa.schema([("action", pa.string())]),
+        )
+
+
+def _stage_ray(fg: FeatureGroup, ds: Any) -> tuple[Any, list[dict[str, Any]], int]:
+    """Have the workers write ``ds`` into the table folder (uncommitted); a dataset over it."""
+    import json
+
+    import pyarrow.dataset as pds
+    from ray.exceptions import RayTaskError
+
+    arrow_schema = _ray_schema(ds)
+    _check_key_columns(fg, arrow_schema.names)
+    if fg.schema is None:
+        fields = [pa.field(f.name, normalise_type(f.type, f.name)) for f in arrow_schema]
+        empty = pa.schema(fields).empty_table()
+        fg._record_schema(infer_schema(empty, fg.primary_key, fg.event_time, fg.partition_key))
+    table_path = fg.ws.fs_path(fg.table_uri)
+    writer = _WriteBlocks
+    try:
+        out = ds.map_batches(
+            writer,
+            fn_constructor_args=(
+                fg.ws.root,
+                table_path,
+                fg.schema.to_list(),
+                fg.partition_key,
+                _merge_keys(fg),
+            ),
+            batch_format="pyarrow",
+            batch_size=None,
+            concurrency=(1, 4),
+        ).take_all()
+    except RayTaskError as exc:
+        cause = exc.as_instanceof_cause() if hasattr(exc, "as_instanceof_cause") else exc
+        for err in (getattr(exc, "cause", None), cause):
+            if isinstance(err, (DataError, SchemaError)):
+                raise type(err)(f"Ray Dataset for feature group {fg.name!r}: {err}") from None
+        raise
+    actions = [json.loads(row["action"]) for row in out]
+    rows = sum(a["num_rows"] for a in actions)
+    schema = fg.schema.to_arrow()
+    part = None
+    if fg.partition_key:
+        part = pds.partitioning(
+            pa.schema([schema.field(k) for k in fg.partition_key]), flavor="hive"
+        )
+    file_schema = pa.schema([f for f in schema if f.name not in fg.partition_key])
+    dataset = pds.dataset(
+        [f"{table_path}/{a['path']}" for a in actions],
+        schema=file_schema if part is None else None,
+        format="parquet",
+        filesystem=fg.ws.filesystem,
+        partitioning=part,
+        partition_base_dir=table_path,
+    )
+    return dataset, actions, rows
+
+
+def _ray_schema(ds: Any) -> pa.Schema:
+    schema = ds.schema()
+    base = getattr(schema, "base_schema", schema)
+    if isinstance(base, pa.Schema):
+        return base
+    return pa.schema(list(zip(schema.names, schema.types, strict=True)))
+
+
+def _discard(fg: FeatureGroup, actions: list[dict[str, Any]]) -> None:
+    """Delete files written for a write that will not be committed."""
+    path = fg.ws.fs_path(fg.table_uri)
+    for action in actions:
+        with contextlib.suppress(OSError):  # already gone; uncommitted files are invisible
+            fg.ws.filesystem.delete_file(f"{path}/{action['path']}")
