@@ -7,12 +7,16 @@ Recording (used by every stage that runs user code: launch, hpo, ablation, train
     run.finish("completed", summary={...})
 
 Reading: :func:`list_experiments` (also ``eo.experiments.list``), :func:`get`, :func:`rerun`.
+
+The synchronous baseline: :func:`launch` (one run), :func:`grid_search`, :func:`random_search`
+(batches of ``workers`` trials, each batch waiting for its slowest; no early stopping).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from eo_ray.experiments._baseline import grid_search, launch, random_search
 from eo_ray.experiments._records import (
     ExperimentRecord,
     Run,
@@ -40,10 +44,13 @@ __all__ = [
     "Run",
     "RunStatus",
     "get",
+    "grid_search",
+    "launch",
     "list",
     "list_experiments",
     "load_call",
     "load_function",
+    "random_search",
     "rerun",
     "start",
 ]

@@ -15,7 +15,7 @@ from eo_ray.hpo._runtime import WorkerPool, actor_options, run_trials, start_sta
 from eo_ray.hpo._space import SearchSpace
 from eo_ray.hpo._trial import TrialStatus, TrialView
 from eo_ray.hpo.errors import AllTrialsFailedError, SearchConfigError
-from eo_ray.hpo.optimizers import GridSearch, Optimizer, make_optimizer
+from eo_ray.hpo.optimizers import GridSearch, Optimizer, TrialList, make_optimizer
 from eo_ray.hpo.stopping import StoppingRule, make_stopping_rule
 from eo_ray.storage import validate_name, workspace
 
@@ -47,12 +47,13 @@ def _check(
     workers: Any,
     heartbeat_interval: Any,
     max_retries: Any,
+    fixed: bool,
 ) -> None:
     if not callable(train_fn):
         raise SearchConfigError(
             f"train_fn must be a function train_fn(hparams, reporter); got {train_fn!r}."
         )
-    if not isinstance(space, SearchSpace):
+    if not isinstance(space, SearchSpace) and not (space is None and fixed):
         raise SearchConfigError(
             f"space must be an eo_ray.hpo.SearchSpace; got {type(space).__name__}."
         )
@@ -98,7 +99,7 @@ def _resumable(name: str) -> ExperimentRecord | None:
 
 def search(
     train_fn: Callable[[dict, Any], Any],
-    space: SearchSpace,
+    space: SearchSpace | None,
     num_trials: int | None = None,
     optimizer: str | Optimizer = "random",
     early_stopping: str | StoppingRule | None = "median",
@@ -128,15 +129,26 @@ def search(
     replaced and its trial re-run up to ``max_retries`` times; a trial whose function raises
     fails at once. Every finished trial is journaled in the experiment record ``name``, so
     ``resume=True`` continues the newest unfinished search of that name without redoing its
-    finished trials. ``num_trials`` may be None for a grid (its size). ``batched=True`` is
-    the synchronous baseline (see ``eo.experiments.grid_search``).
+    finished trials. ``num_trials`` may be None for a grid (its size); ``space`` may be None
+    with a :class:`TrialList` optimizer (fixed trials, as in ablation studies).
+    ``batched=True`` is the synchronous baseline (see ``eo.experiments.grid_search``).
     """
     import eo_ray
 
     resources = dict(resources_per_worker or {"CPU": 1})
-    _check(train_fn, space, num_trials, metric, mode, workers, heartbeat_interval, max_retries)
-    actor_options(resources)
     opt = make_optimizer(optimizer)
+    _check(
+        train_fn,
+        space,
+        num_trials,
+        metric,
+        mode,
+        workers,
+        heartbeat_interval,
+        max_retries,
+        fixed=isinstance(opt, TrialList),
+    )
+    actor_options(resources)
     rule = make_stopping_rule(early_stopping)
     if num_trials is None:
         if not isinstance(opt, GridSearch):
@@ -171,7 +183,7 @@ def search(
         seed = previous.params.get("seed", seed)
     else:
         params = {
-            "space": space.to_dict(),
+            "space": space.to_dict() if space is not None else None,
             "num_trials": num_trials,
             "optimizer": optimizer if isinstance(optimizer, str) else type(optimizer).__name__,
             "early_stopping": early_stopping
