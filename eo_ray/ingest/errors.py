@@ -1,0 +1,36 @@
+"""Errors of the ingest stage: each says what was wrong with which input and what to do."""
+
+from __future__ import annotations
+
+from eo_ray.errors import EoRayError
+
+
+class IngestError(EoRayError):
+    """Base class of every ingest error."""
+
+
+class NoInputError(IngestError, FileNotFoundError):
+    """Nothing to ingest: the paths given name no raster file."""
+
+
+class CatalogNotFoundError(IngestError, LookupError):
+    """The named catalog does not exist in the workspace."""
+
+
+class InvalidOptionError(IngestError, ValueError):
+    """An argument of scan / search / read_chips / run_command has an invalid value."""
+
+
+class NothingReadableError(IngestError):
+    """Every input failed: the message lists the reasons of the first few."""
+
+
+class RasterInputError(IngestError):
+    """One input file cannot be used; raised per file inside tasks and turned into a Failure."""
+
+
+def invalid(name: str, owner: str, expected: str, got: object) -> InvalidOptionError:
+    """The one message shape of every bad argument (after scikit-learn's parameter checks)."""
+    return InvalidOptionError(
+        f"The {name!r} parameter of {owner} must be {expected}. Got {got!r} instead."
+    )
