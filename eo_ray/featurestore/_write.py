@@ -169,13 +169,13 @@ def insert(
         _check_key_columns(fg, table.column_names)
         if fg.schema is None:
             fg._record_schema(infer_schema(table, fg.primary_key, fg.event_time, fg.partition_key))
-        table = conform(table, fg.schema, fg.name)
         nulls = _null_key_count(table, _merge_keys(fg))
         if nulls:
             raise DataError(
                 f"{nulls} row(s) of the data for feature group {fg.name!r} have a null or NaN "
                 f"key in {_merge_keys(fg)}; fill or drop them before inserting."
             )
+        table = conform(table, fg.schema, fg.name)
         source, staged, rows = table, None, table.num_rows
     try:
         return _commit(

@@ -180,6 +180,11 @@ def conform(table: pa.Table, schema: Schema, group: str) -> pa.Table:
         have_type = table.schema.field(name).type
         if have_type == dtype:
             continue
+        column = table[name]
+        if column.null_count == len(column):  # all missing: pandas could not know its type
+            index = table.column_names.index(name)
+            table = table.set_column(index, name, pa.nulls(len(column), dtype))
+            continue
         if not _safe_cast(have_type, dtype):
             raise SchemaError(
                 f"Column {name!r} of feature group {group!r} must be {dtype}, got {have_type}; "

@@ -137,7 +137,7 @@ def _histograms(con: Any, numeric: list[str], features: dict[str, dict[str, Any]
         width = (float(hi) - float(lo)) / HISTOGRAM_BINS or 1.0
         col = f"{quote(name)}::DOUBLE"
         bucket = f"least(floor(({col} - {float(lo)!r}) / {width!r}), {HISTOGRAM_BINS - 1})::INT"
-        exprs.append(f"histogram({bucket})")
+        exprs.append(f"histogram({bucket}) FILTER (WHERE {col} IS NOT NULL)")
         names.append((name, float(lo), width))
     if not exprs:
         return
