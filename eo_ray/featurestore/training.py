@@ -26,15 +26,15 @@ def assign_random(n: int, fractions: dict[str, float], seed: int) -> np.ndarray:
     for name, frac in fractions.items():
         if not 0 < frac < 1:
             raise FeatureStoreError(f"{name}_size must be between 0 and 1; got {frac!r}.")
-    if sum(fractions.values()) >= 1:
+    counts = {name: round(n * frac) for name, frac in fractions.items()}
+    if sum(fractions.values()) >= 1 or (n and sum(counts.values()) >= n):
         raise FeatureStoreError(
-            f"Split sizes {fractions} leave nothing to train on; make them smaller."
+            f"Split sizes {fractions} of {n} rows leave nothing to train on; make them smaller."
         )
     labels = np.full(n, "train", dtype=object)
     order = np.random.default_rng(seed).permutation(n)
     start = 0
-    for name, frac in fractions.items():
-        count = round(n * frac)
+    for name, count in counts.items():
         labels[order[start : start + count]] = name
         start += count
     return labels
