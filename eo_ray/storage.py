@@ -102,6 +102,13 @@ class Workspace:
                 raise InvalidNameError(f"Path part {part!r} may not contain '..'.")
         return "/".join([self.root, *clean]) if clean else self.root
 
+    def join(self, base: str, *parts: str) -> str:
+        """``parts`` appended to ``base``, a URI already under this workspace."""
+        if not (base == self.root or base.startswith(self.root + "/")):
+            raise InvalidNameError(f"{base!r} is not under the workspace {self.root!r}.")
+        relative = base[len(self.root):].strip("/")
+        return self.uri(relative, *parts)
+
     # -- filesystems -------------------------------------------------------------------
     @cached_property
     def filesystem(self) -> pafs.FileSystem:

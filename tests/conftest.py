@@ -19,6 +19,14 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.pop("RAY_ADDRESS", None)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Ship test modules to Ray workers by value: workers cannot import them by name."""
+    from ray import cloudpickle
+
+    for module in {item.module for item in items if getattr(item, "module", None)}:
+        cloudpickle.register_pickle_by_value(module)
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as sock:

@@ -66,6 +66,14 @@ def test_local_workspace_roundtrip(tmp_path):
     assert ws.list_dir(ws.uri("nothing-here")) == []
 
 
+def test_join_appends_to_a_uri_under_the_root(tmp_path):
+    ws = Workspace(str(tmp_path))
+    base = ws.uri("pipelines", "p", "runs", "r1")
+    assert ws.join(base, "run.json") == f"{tmp_path}/pipelines/p/runs/r1/run.json"
+    with pytest.raises(InvalidNameError, match="not under the workspace"):
+        ws.join("/elsewhere/x", "run.json")
+
+
 def test_uri_refuses_parent_references(tmp_path):
     with pytest.raises(InvalidNameError):
         Workspace(str(tmp_path)).uri("models", "../escape")
