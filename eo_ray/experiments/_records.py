@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
+from eo_ray.experiments._code import dumps_by_value
 from eo_ray.experiments._identity import git_commit, package_versions, qualified_name, source_hash
 from eo_ray.experiments.errors import ExperimentError, ExperimentNotFoundError
 from eo_ray.storage import Workspace, validate_name, workspace
@@ -220,33 +221,13 @@ def start(
 
 def _pickle_by_value(obj: Any, what: str | None) -> bytes:
     """Pickle ``obj`` with user code by value (user modules need not be importable later)."""
-    import sys
-
-    import cloudpickle
-
-    names = {getattr(obj, "__module__", None)}
-    if isinstance(obj, dict):
-        names |= {getattr(v, "__module__", None) for v in obj.values()}
-        names |= {getattr(type(v), "__module__", None) for v in obj.values()}
-    user_modules = [
-        sys.modules[n]
-        for n in names
-        if n in sys.modules
-        and n not in ("__main__", "builtins")
-        and not n.startswith(("eo_ray", "ray", "torch", "numpy", "optuna"))
-    ]
-    for module in user_modules:
-        cloudpickle.register_pickle_by_value(module)
     try:
-        return cloudpickle.dumps(obj)
+        return dumps_by_value(obj)
     except Exception as exc:  # noqa: BLE001 - any pickling failure means: not re-runnable
         raise ExperimentError(
             f"The function {what} or its arguments cannot be pickled ({exc}); define it at "
             "module level without unpicklable globals so that the run can be recorded."
         ) from None
-    finally:
-        for module in user_modules:
-            cloudpickle.unregister_pickle_by_value(module)
 
 
 def _load_pickle(record: ExperimentRecord, file: str) -> Any:

@@ -35,6 +35,14 @@ def _as_float(value: object, what: str) -> float:
         raise ReportError(f"{what} must be a number; got {value!r}.") from None
 
 
+def _scalar(value: object) -> Any:
+    """A returned extra value as a float when it is a number, else as it is."""
+    try:
+        return _as_float(value, "")
+    except ReportError:
+        return value
+
+
 class Reporter:
     """Collects ``report(value, step, **metrics)`` calls; never stops the function.
 
@@ -93,11 +101,11 @@ class TrialOutcome:
     started_at: float
     ended_at: float
     error: str | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
     stop_reason: str | None = None
 
 
-def result_value(result: Any, metric: str, reporter: Reporter) -> tuple[float, dict[str, float]]:
+def result_value(result: Any, metric: str, reporter: Reporter) -> tuple[float, dict[str, Any]]:
     """The trial's value from what the function returned (a number, a dict or None)."""
     if result is None:
         if reporter.last_value is None:
@@ -112,8 +120,8 @@ def result_value(result: Any, metric: str, reporter: Reporter) -> tuple[float, d
                 f"The training function returned a dict without the metric {metric!r} "
                 f"(keys: {sorted(map(str, result))}); return it or pass metric= one of them."
             )
-        metrics = {str(k): _as_float(v, f"returned {k!r}") for k, v in result.items()}
-        return metrics[metric], metrics
+        metrics = {str(k): _scalar(v) for k, v in result.items()}
+        return _as_float(result[metric], f"The returned {metric!r}"), metrics
     return _as_float(result, "The training function's return value"), {}
 
 

@@ -11,6 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import cloudpickle
+
+from eo_ray.experiments._code import dumps_by_value
 from eo_ray.hpo._reporter import TrainFn, TrialOutcome
 from eo_ray.hpo._state import SearchState
 from eo_ray.hpo._trial import TrialSpec, TrialStatus
@@ -56,10 +59,9 @@ class WorkerPool:
         import ray
 
         self._options = actor_options(resources_per_worker)
-        self._cls = ray.remote(TrialWorker)
+        self._cls = ray.remote(_Worker)
         self._args = (
-            ray.put(train_fn),
-            ray.put(dict(builders or {})),
+            ray.put(dumps_by_value((train_fn, dict(builders or {})))),
             metric,
             heartbeat_interval,
             state,
@@ -172,8 +174,24 @@ def run_trials(
     return RunStats(time.perf_counter() - start, busy, pool.replacements)
 
 
+class _Worker(TrialWorker):
+    """A :class:`TrialWorker` built from user code pickled by value."""
+
+    def __init__(self, code: bytes, *args: Any) -> None:
+        train_fn, builders = cloudpickle.loads(code)
+        super().__init__(train_fn, builders, *args)
+
+
+class _StateActor(SearchState):
+    """A :class:`SearchState` built from arguments pickled by value (custom optimizers)."""
+
+    def __init__(self, payload: bytes) -> None:
+        super().__init__(**cloudpickle.loads(payload))
+
+
 def start_state_actor(**kwargs: Any) -> Any:
     """The optimizer actor: a :class:`SearchState` living in its own process (no CPU held)."""
     import ray
 
-    return ray.remote(SearchState).options(num_cpus=0, max_restarts=0).remote(**kwargs)
+    actor = ray.remote(_StateActor).options(num_cpus=0, max_restarts=0)
+    return actor.remote(dumps_by_value(kwargs))

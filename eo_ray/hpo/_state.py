@@ -113,6 +113,7 @@ class SearchState:
             ended_at=outcome.ended_at,
             error=outcome.error,
             stop_reason=outcome.stop_reason,
+            metrics=dict(outcome.metrics),
         )
         self._stops.pop(trial_id, None)
         self.optimizer.observe(view)

@@ -58,6 +58,7 @@ class TrialView:
     attempts: int = 1
     error: str | None = None
     stop_reason: str | None = None
+    metrics: Mapping[str, Any] = field(default_factory=dict)  # what the function returned
 
     @property
     def last_step(self) -> int | None:
@@ -80,6 +81,7 @@ class TrialView:
         data = asdict(self)
         data["status"] = self.status.value
         data["hparams"] = dict(self.hparams)
+        data["metrics"] = dict(self.metrics)
         data["reports"] = [
             {"step": r.step, "value": r.value, "time": r.time, "metrics": dict(r.metrics)}
             for r in self.reports
