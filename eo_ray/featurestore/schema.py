@@ -106,7 +106,7 @@ def normalise_type(dtype: pa.DataType, name: str) -> pa.DataType:
     if pa.types.is_float16(dtype):
         return pa.float32()
     if pa.types.is_null(dtype):
-        return pa.float64()  # an all-missing column from pandas; widened to double
+        return dtype  # all missing: typed by the group's schema (see conform)
     if (
         pa.types.is_list(dtype)
         or pa.types.is_large_list(dtype)
@@ -145,6 +145,12 @@ def infer_schema(
 ) -> Schema:
     """The schema of a feature group whose first data is ``table`` (already normalised)."""
     descriptions = descriptions or {}
+    untyped = [f.name for f in table.schema if pa.types.is_null(f.type)]
+    if untyped:
+        raise SchemaError(
+            f"Columns {untyped} have no values, so their types are unknown; insert data with "
+            "values first, or create the group with features=[Feature(name, type), ...]."
+        )
     return Schema(
         [
             Feature(
