@@ -10,6 +10,7 @@ the OpenSARShip labelled chip dataset build on these.
 from eo_ray.ingest._scan import Failure
 from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
 from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
+from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
 from eo_ray.ingest.errors import (
     CatalogNotFoundError,
     IngestError,
@@ -18,27 +19,62 @@ from eo_ray.ingest.errors import (
     NothingReadableError,
 )
 from eo_ray.ingest.item import Asset, Item
+from eo_ray.ingest.opensarship import opensarship_catalog, opensarship_chips, opensarship_classes
+from eo_ray.ingest.preprocess import (
+    INDICES,
+    BandStats,
+    CloudMask,
+    Normalize,
+    Reproject,
+    SpectralIndex,
+    ToDecibel,
+    add_index,
+    band_stats,
+    cloud_mask,
+    normalize,
+    reproject_chips,
+    to_db,
+)
 from eo_ray.ingest.products import Product, products, register
 
 __all__ = [
+    "INDICES",
     "Asset",
+    "BandStats",
     "Catalog",
     "CatalogNotFoundError",
     "ChipOptions",
     "ChipReader",
     "ChipRecord",
+    "CloudMask",
+    "CommandResult",
+    "CommandResults",
     "Failure",
     "IngestError",
     "InvalidOptionError",
     "Item",
     "NoInputError",
+    "Normalize",
     "NothingReadableError",
     "Product",
+    "Reproject",
     "ScanReport",
     "SearchResult",
+    "SpectralIndex",
+    "ToDecibel",
+    "add_index",
+    "band_stats",
+    "cloud_mask",
     "list_catalogs",
+    "normalize",
+    "opensarship_catalog",
+    "opensarship_chips",
+    "opensarship_classes",
     "products",
     "read_chips",
     "register",
+    "reproject_chips",
+    "run_command",
     "scan",
+    "to_db",
 ]

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 Source = Catalog | SearchResult | Item | Sequence[Item] | str | Path | Sequence[str | Path]
 RESAMPLING = ("nearest", "bilinear", "cubic", "average", "mode", "lanczos")
 FITS = ("pad", "resize")
-DEFAULT_PROPERTIES = ("platform", "label")
+DEFAULT_PROPERTIES = ("platform", "label", "landsat:qa_scheme")
 
 
 class ChipRecord(TypedDict, total=False):
@@ -325,7 +325,7 @@ def _plan_one(
                 f"is {height}x{width} pixels, smaller than one {opts.size[0]}x{opts.size[1]} "
                 "chip; use edge='pad' or a smaller size"
             )
-    extra = {p: item.properties.get(p) for p in opts.properties if p in item.properties}
+    extra = {p: item.properties.get(p) for p in opts.properties}  # same columns in every block
     plan = ItemPlan(
         item_id=item.id,
         source=item.href,

@@ -100,7 +100,7 @@ class Item:
 
     def to_json(self) -> str:
         """The item as compact JSON."""
-        return json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return json.dumps(self.to_dict(), default=str)  # keeps asset (band) order
 
     def to_stac(self) -> dict[str, Any]:
         """The item as a STAC Item (GeoJSON Feature) with projection and eo/raster extensions."""

@@ -129,3 +129,18 @@ def identify(filename: str, container: str | None = None) -> tuple[type[Product]
         if groups is not None:
             return product, groups
     return Product, {}
+
+
+def product_by_name(name: str) -> type[Product] | None:
+    """The product class called ``name`` (registered ones and their subclasses)."""
+    seen: list[type[Product]] = []
+    stack = list(products())
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.append(cls)
+        if cls.name == name:
+            return cls
+        stack += cls.__subclasses__()
+    return None
