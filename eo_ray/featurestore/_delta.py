@@ -118,8 +118,7 @@ def write_files(
         rel = f"{folder}/" if folder else ""
         rel += f"part-{uuid.uuid4().hex}.snappy.parquet"
         path = f"{root}/{rel}"
-        if folder:
-            filesystem.create_dir(f"{root}/{folder}", recursive=True)
+        filesystem.create_dir(f"{root}/{folder}" if folder else root, recursive=True)
         pq.write_table(part, path, filesystem=filesystem, compression="snappy")
         size = filesystem.get_file_info(path).size
         actions.append(

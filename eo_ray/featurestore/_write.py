@@ -237,8 +237,6 @@ def _commit(
         metrics = _delta.merge(dt, merge_source, _merge_keys(fg), meta)
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
-        if staged is not None:
-            _discard(fg, staged)
     else:
         actions = staged
         if actions is None:
@@ -258,6 +256,8 @@ def _commit(
         t = time.perf_counter()
         write_online(fg, scan)
         timings["online"] = time.perf_counter() - t
+    if merged and staged is not None:
+        _discard(fg, staged)  # merged from the staged files, which are not part of any version
     return InsertReport(
         group=fg.name,
         group_version=fg.version,
@@ -415,11 +415,12 @@ def _stage_ray(fg: FeatureGroup, ds: Any) -> tuple[Any, list[dict[str, Any]], in
 
 
 def _ray_schema(ds: Any) -> pa.Schema:
+    """The Arrow schema of a Ray Dataset (from one row when its blocks are pandas)."""
     schema = ds.schema()
     base = getattr(schema, "base_schema", schema)
     if isinstance(base, pa.Schema):
         return base
-    return pa.schema(list(zip(schema.names, schema.types, strict=True)))
+    return ds.take_batch(1, batch_format="pyarrow").schema
 
 
 def _discard(fg: FeatureGroup, actions: list[dict[str, Any]]) -> None:

@@ -148,8 +148,8 @@ def infer_schema(
     untyped = [f.name for f in table.schema if pa.types.is_null(f.type)]
     if untyped:
         raise SchemaError(
-            f"Columns {untyped} have no values, so their types are unknown; insert data with "
-            "values first, or create the group with features=[Feature(name, type), ...]."
+            f"Columns {untyped} have no values, so their types are unknown; first write rows "
+            "where they are filled, or create the group with features=[Feature(name, type), ...]."
         )
     return Schema(
         [
