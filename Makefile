@@ -30,6 +30,9 @@ demo: install
 	$(PY) jobs/demo.py
 
 test: install
+	@# The feature store's online-store tests start a real redis-server on loopback.
+	@command -v redis-server >/dev/null || (apt-get install -y -qq redis-server >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null))
 	$(PY) -m pytest -q
 
 lint: install
