@@ -102,7 +102,8 @@ def _from_train_result(model: Any, framework: str | None, kwargs: dict[str, Any]
             f"Training run {model.run_id} exported no loadable model; call reporter.prepare(...) "
             "in the training loop so the final model is exported."
         )
-    kwargs.setdefault("train_run", model.run_id)
+    if kwargs.get("train_run") is None:
+        kwargs["train_run"] = model.run_id
     if kwargs.get("experiment") is None:
         kwargs["experiment"] = model.experiment_id
     if kwargs.get("metrics") is None:
@@ -227,7 +228,10 @@ def best(name: str, metric: str = "accuracy", mode: str = "max") -> ModelVersion
     """The version of ``name`` with the best ``metric`` (``mode`` "max" or "min"; ties: newest)."""
     if mode not in ("max", "min"):
         raise ModelFormatError(f"mode must be 'max' or 'min'; got {mode!r}.")
-    scored = [mv for mv in list_versions(name) if metric in mv.metrics]
+    versions = list_versions(name)
+    if not versions:
+        get(name)  # raises ModelNotFoundError with the standard message
+    scored = [mv for mv in versions if metric in mv.metrics]
     if not scored:
         raise MetricNotFoundError(
             f"No version of model {name!r} has the metric {metric!r}; register it with "

@@ -34,10 +34,11 @@ class RayTrainContext(TrainContext):
 
         self._tf_strategy = tf.distribute.MultiWorkerMirroredStrategy()
 
-    def scope(self) -> contextlib.AbstractContextManager:
+    @property
+    def distribution(self) -> Any:
         if self._tf_strategy is not None:
-            return self._tf_strategy.scope()
-        return contextlib.nullcontext()
+            return self._tf_strategy
+        return super().distribution
 
     def prepare(self, model: Any, optimizer: Any = None) -> Any:
         if self.spec.framework == "torch":

@@ -78,8 +78,17 @@ class TrainContext:
 
         return torch.device("cpu")
 
+    @property
+    def distribution(self) -> Any:
+        """The ``tf.distribute`` strategy of this run (TensorFlow only; default strategy alone)."""
+        import tensorflow as tf
+
+        return tf.distribute.get_strategy()
+
     def scope(self) -> contextlib.AbstractContextManager:
-        """Build (and compile) Keras models inside ``with reporter.scope():``."""
+        """Build Keras models and optimizers inside ``with reporter.scope():``."""
+        if self.spec.framework == "tensorflow":
+            return self.distribution.scope()
         return contextlib.nullcontext()
 
     def prepare(self, model: Any, optimizer: Any = None) -> Any:

@@ -121,31 +121,57 @@ def torch_accuracy(model: Any, x: np.ndarray, y: np.ndarray, channels: int, devi
 
 
 def keras_classifier_loop(config: dict[str, Any], data: Any, reporter: Any) -> None:
-    """Train :func:`keras_cnn` with Keras ``fit`` one epoch at a time; reports accuracy."""
+    """Train :func:`keras_cnn` with a distributed custom step; reports accuracy.
+
+    Keras 3 ``Model.fit`` fails under ``MultiWorkerMirroredStrategy`` (keras-team/keras
+    #20585), so the step runs through ``strategy.run`` with a gradient tape; the Keras
+    optimizer all-reduces the gradients across workers.
+    """
     import keras
+    import tensorflow as tf
 
     channels, height, width, classes, filters = _shape(config)
     keras.utils.set_random_seed(int(config.get("seed", 0)))
+    strategy = reporter.distribution
+    batch_size = int(config.get("batch_size", 64))
+    global_batch = batch_size * strategy.num_replicas_in_sync
     with reporter.scope():
         model = keras_cnn(channels, height, width, classes, filters)
-        model.compile(
-            optimizer=keras.optimizers.SGD(float(config.get("lr", 0.05)), momentum=0.9),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
+        optimizer = keras.optimizers.SGD(
+            float(config.get("lr", 0.05)), momentum=float(config.get("momentum", 0.9))
         )
-    reporter.prepare(model)
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
+    reporter.prepare(model, optimizer)
+
+    def replica_step(x: Any, y: Any) -> Any:
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = tf.nn.compute_average_loss(loss_fn(y, logits), global_batch_size=global_batch)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        correct = tf.reduce_sum(tf.cast(tf.argmax(logits, 1) == y, tf.float32))
+        return loss * tf.cast(tf.shape(y)[0], tf.float32) * global_batch / batch_size, correct
+
+    @tf.function
+    def train_step(x: Any, y: Any) -> Any:
+        loss, correct = strategy.run(replica_step, args=(x, y))
+        return (
+            strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
+            strategy.reduce(tf.distribute.ReduceOp.SUM, correct, axis=None),
+        )
+
     held_out = config.get("eval")
-    batch_size = int(config.get("batch_size", 64))
     for epoch in range(reporter.restore(), int(config.get("epochs", 1))):
         arrays = data.to_numpy()
         x = _images(arrays["x"], channels, True)
-        history = model.fit(
-            _tf_dataset(x, arrays["y"].astype("int64"), batch_size), epochs=1, verbose=0
-        )
-        metrics = {
-            "loss": float(history.history["loss"][-1]),
-            "train_accuracy": float(history.history["accuracy"][-1]),
-        }
+        y = arrays["y"].astype("int64")
+        dist = strategy.experimental_distribute_dataset(_tf_dataset(x, y, batch_size))
+        loss_sum, correct, total = 0.0, 0.0, 0
+        for xb, yb in dist:
+            loss, hits = train_step(xb, yb)
+            loss_sum, correct = loss_sum + float(loss), correct + float(hits)
+        total = len(y) * reporter.world_size
+        metrics = {"loss": loss_sum / max(total, 1), "train_accuracy": correct / max(total, 1)}
         if held_out is not None:
             logits = model.predict(_images(held_out[0], channels, True), verbose=0)
             metrics["accuracy"] = float((logits.argmax(1) == np.asarray(held_out[1])).mean())
