@@ -205,3 +205,21 @@ def test_bad_arguments_get_one_clear_error(ray_session, kwargs, message):
 def test_run_names_with_path_characters_are_refused():
     with pytest.raises(InvalidNameError):
         fit(torch_classifier_loop, name="../escape")
+
+
+def test_cli_lists_and_shows_runs(allreduce_torch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from eo_ray.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["train", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert allreduce_torch.run_id in [r["run_id"] for r in json.loads(listed.output)]
+    shown = runner.invoke(app, ["train", "show", allreduce_torch.run_id])
+    assert shown.exit_code == 0, shown.output
+    assert "samples_per_s" in shown.output
+    missing = runner.invoke(app, ["train", "show", "no-such-run"])
+    assert missing.exit_code != 0
