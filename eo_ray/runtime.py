@@ -90,9 +90,12 @@ def init(
         kwargs: dict = {
             "logging_level": logging.WARNING,
             "log_to_driver": True,
-            "runtime_env": {"env_vars": env_vars},
             "configure_logging": True,
         }
+        # Inside `ray job submit` the job's runtime_env (working_dir, env vars) applies;
+        # passing another one here would replace it.
+        if not os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR"):
+            kwargs["runtime_env"] = {"env_vars": env_vars}
         if address:
             _check_reachable(address)
             try:
