@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -187,19 +188,15 @@ def insert(
         raise
 
 
-def _commit(
+def _check(
     fg: FeatureGroup,
-    source: Any,
-    staged: list[dict[str, Any]] | None,
-    rows: int,
-    operation: str,
+    scan: Any,
+    schema: pa.Schema,
     validation: str,
     statistics: bool | None,
     timings: dict[str, float],
-    started: float,
-) -> InsertReport:
-    schema = fg.schema.to_arrow()
-    scan = source  # an Arrow table, or a dataset over the files the workers wrote
+) -> tuple[ValidationReport | None, Statistics | None]:
+    """Key checks, the expectation suite (raising when strict) and statistics of a write."""
     t = time.perf_counter()
     _check_duplicates(fg, scan)
     timings["key_checks"] = time.perf_counter() - t
@@ -223,13 +220,41 @@ def _commit(
         t = time.perf_counter()
         stats = compute_statistics(scan, schema)
         timings["statistics"] = time.perf_counter() - t
+    return report, stats
+
+
+def _commit(
+    fg: FeatureGroup,
+    source: Any,
+    staged: list[dict[str, Any]] | None,
+    rows: int,
+    operation: str,
+    validation: str,
+    statistics: bool | None,
+    timings: dict[str, float],
+    started: float,
+) -> InsertReport:
+    schema = fg.schema.to_arrow()
+    scan = source  # an Arrow table, or a dataset over the files the workers wrote
+    dt = _delta.open_table(fg.ws, fg.table_uri)
+    merged = operation == "upsert" and dt is not None and _needs_merge(fg, dt, scan)
+    writing = None
+    if not merged and staged is None:
+        # Appends write their data files while the checks below run; the files only become
+        # part of the table at the commit, and are deleted if a check fails.
+        path = fg.ws.fs_path(fg.table_uri)
+        pool = ThreadPoolExecutor(max_workers=1)
+        writing = pool.submit(_delta.write_files, source, path, fg.ws.filesystem, fg.partition_key)
+        pool.shutdown(wait=False)
+    try:
+        report, stats = _check(fg, scan, schema, validation, statistics, timings)
+    except BaseException:
+        if writing is not None:
+            _discard(fg, writing.result())
+        raise
     t = time.perf_counter()
-    dt = _delta.open_table(fg.ws, fg.table_uri) or _delta.create_table(
-        fg.ws, fg.table_uri, schema, fg.partition_key
-    )
     commit_id = new_id()
     meta = {_delta.COMMIT_ID: commit_id, "eo_ray_operation": operation, "eo_ray_rows": rows}
-    merged = operation == "upsert" and _needs_merge(fg, dt, scan)
     if merged:
         merge_source: Callable[[], Any] | pa.Table = (
             source if isinstance(source, pa.Table) else (lambda: source.scanner().to_reader())
@@ -238,10 +263,10 @@ def _commit(
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
     else:
-        actions = staged
-        if actions is None:
-            path = fg.ws.fs_path(fg.table_uri)
-            actions = _delta.write_files(source, path, fg.ws.filesystem, fg.partition_key)
+        actions = staged if writing is None else writing.result()
+        timings["write_files_wait"] = time.perf_counter() - t
+        if dt is None:
+            dt = _delta.create_table(fg.ws, fg.table_uri, schema, fg.partition_key)
         _delta.commit_files(dt, actions, schema, fg.partition_key, meta)
         inserted, updated = rows, 0
     version = _delta.find_version(dt, commit_id)
@@ -294,7 +319,8 @@ def _needs_merge(fg: FeatureGroup, dt: Any, source: Any) -> bool:
             ranges = _delta.file_key_ranges(dt, key)
             if ranges is None:
                 return True
-            lo, hi = con.execute(f"SELECT min({quote(key)}), max({quote(key)}) FROM src").fetchone()  # noqa: S608
+            bounds = f"SELECT min({quote(key)}), max({quote(key)}) FROM src"  # noqa: S608
+            lo, hi = con.execute(bounds).fetchall()[0]
             return any(not (hi < f_lo or lo > f_hi) for f_lo, f_hi in ranges)
         return True
     finally:

@@ -324,7 +324,7 @@ def validate(suite: ExpectationSuite, source: Any, schema: pa.Schema) -> Validat
             add("nonnull", f"count({col})")
             add("distinct", f"count(DISTINCT {col})")
         slots.append((exp, slot))
-    row = con.execute(f"SELECT {', '.join(aggs)} FROM src").fetchone()  # noqa: S608 - quoted names
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM src").fetchall()[0]  # noqa: S608 - quoted names
     total = int(row[0])
     results = [_decide(con, exp, slot, row, total, schema) for exp, slot in slots]
     con.close()

@@ -3,7 +3,7 @@
 One aggregate query gives count, completeness, distinct count (HyperLogLog), min, max,
 mean, std and percentiles (reservoir-sampled) of every feature; a second gives equal-width
 histograms of the numeric ones; a third the Pearson correlations between numeric features,
-on a reservoir sample of at most ``CORRELATION_SAMPLE`` rows (quadratic work stays bounded).
+on a Bernoulli sample of about ``CORRELATION_SAMPLE`` rows (quadratic work stays bounded).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from eo_ray.featurestore._duck import connect, quote
 PERCENTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 HISTOGRAM_BINS = 20
 MAX_CORRELATED = 32  # correlations are quadratic in the number of numeric features
-CORRELATION_SAMPLE = 100_000  # rows of a reservoir sample the correlations are computed on
+CORRELATION_SAMPLE = 100_000  # about this many sampled rows give the correlations
 
 
 @dataclass
@@ -102,7 +102,7 @@ def compute_statistics(
         for stat, expr in exprs.items():
             plan.append((fld.name, stat, len(aggs)))
             aggs.append(expr)
-    row = con.execute(f"SELECT {', '.join(aggs)} FROM src").fetchone()  # noqa: S608 - quoted names
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM src").fetchall()[0]  # noqa: S608 - quoted names
     total = int(row[0])
     features: dict[str, dict[str, Any]] = {f.name: {"type": str(f.type)} for f in schema}
     for name, stat, pos in plan:
@@ -122,7 +122,7 @@ def compute_statistics(
         _histograms(con, numeric, features)
     corr: dict[str, dict[str, float | None]] = {}
     if correlations and total and len(numeric) > 1:
-        corr = _correlations(con, numeric[:MAX_CORRELATED])
+        corr = _correlations(con, numeric[:MAX_CORRELATED], total)
     con.close()
     return Statistics(row_count=total, features=features, correlations=corr)
 
@@ -141,7 +141,7 @@ def _histograms(con: Any, numeric: list[str], features: dict[str, dict[str, Any]
         names.append((name, float(lo), width))
     if not exprs:
         return
-    row = con.execute(f"SELECT {', '.join(exprs)} FROM src").fetchone()  # noqa: S608 - quoted names
+    row = con.execute(f"SELECT {', '.join(exprs)} FROM src").fetchall()[0]  # noqa: S608 - quoted names
     for (name, lo, width), counts in zip(names, row, strict=True):
         counts = counts or {}
         features[name]["histogram"] = {
@@ -150,14 +150,15 @@ def _histograms(con: Any, numeric: list[str], features: dict[str, dict[str, Any]
         }
 
 
-def _correlations(con: Any, numeric: list[str]) -> dict[str, dict[str, float | None]]:
-    """Pearson correlations of every pair of numeric features, in one query."""
-    pairs = [(a, b) for i, a in enumerate(numeric) for b in numeric[i + 1 :]]
-    exprs = [f"corr({quote(a)}::DOUBLE, {quote(b)}::DOUBLE)" for a, b in pairs]
-    sample = f"USING SAMPLE {CORRELATION_SAMPLE} ROWS (reservoir, 42)"
-    sql = f"SELECT {', '.join(exprs)} FROM src {sample}"  # noqa: S608 - quoted names
-    row = con.execute(sql).fetchone()
-    out: dict[str, dict[str, float | None]] = {n: {n: 1.0} for n in numeric}
-    for (a, b), value in zip(pairs, row, strict=True):
-        out[a][b] = out[b][a] = _clean(value)
-    return out
+def _correlations(con: Any, numeric: list[str], total: int) -> dict[str, dict[str, float | None]]:
+    """Pearson correlations of every pair of numeric features (pairwise complete rows).
+
+    DuckDB draws a seeded Bernoulli sample of about ``CORRELATION_SAMPLE`` rows (all rows of
+    smaller data); pandas computes the whole matrix in one vectorised call.
+    """
+    cols = ", ".join(f"{quote(n)}::DOUBLE AS {quote(n)}" for n in numeric)
+    percent = min(100.0, 100.0 * CORRELATION_SAMPLE / total)
+    sample = "" if percent >= 100 else f"USING SAMPLE {percent:.6f} PERCENT (bernoulli, 42)"
+    frame = con.sql(f"SELECT {cols} FROM src {sample}").df()  # noqa: S608 - quoted names
+    matrix = frame.corr(method="pearson")
+    return {a: {b: _clean(float(matrix.at[a, b])) for b in numeric} for a in numeric}
