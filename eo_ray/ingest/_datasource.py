@@ -186,9 +186,9 @@ def _read_window(
     nodata_fraction = 1.0 - float(valid.mean())
     if nodata_fraction > opts.max_nodata:
         return None
-    transform = Affine(*plan.transform) * Affine.translation(window.col_off, window.row_off)
+    transform = Affine(*plan.transform) @ Affine.translation(window.col_off, window.row_off)
     if plan.out_shape:
-        transform = transform * Affine.scale(window.width / out_w, window.height / out_h)
+        transform = transform @ Affine.scale(window.width / out_w, window.height / out_h)
     return {
         "chip_id": f"{plan.item_id}@{window.row_off},{window.col_off}"
         + (f"#{spec[4]}" if spec[4] >= 0 else ""),

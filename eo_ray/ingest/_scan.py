@@ -217,7 +217,7 @@ def _native_bounds(transform: list[float], width: int, height: int) -> list[floa
     from affine import Affine
 
     aff = Affine(*transform)
-    corners = [aff * (c, r) for c, r in ((0, 0), (width, 0), (0, height), (width, height))]
+    corners = [aff @ (c, r) for c, r in ((0, 0), (width, 0), (0, height), (width, height))]
     xs, ys = [x for x, _ in corners], [y for _, y in corners]
     return [min(xs), min(ys), max(xs), max(ys)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 EDGE_MODES = ("drop", "pad", "snap")
@@ -48,8 +49,8 @@ def grid_windows(
 
 
 def centred_window(row: float, col: float, size: tuple[int, int]) -> Window:
-    """The ``size`` window whose centre is the pixel position (row, col)."""
-    return Window(round(row - size[0] / 2), round(col - size[1] / 2), *size)
+    """The ``size`` window holding pixel (row, col) at its centre pixel (size // 2)."""
+    return Window(math.floor(row) - size[0] // 2, math.floor(col) - size[1] // 2, *size)
 
 
 def overlap(window: Window, height: int, width: int) -> Window | None:

@@ -216,13 +216,13 @@ def _sample_windows(
     inverse = ~Affine(*transform)
     windows, failures = [], []
     for n, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        col, row = inverse * (x, y)
+        col, row = inverse @ (x, y)
         if not (0 <= row < height and 0 <= col < width):
             continue  # the sample is on another item (reported if it is on none)
         size = opts.size
         if "minx" in samples[n]:  # a box: the chip must cover it
-            x0, y0 = inverse * (samples[n]["minx"], samples[n]["maxy"])
-            x1, y1 = inverse * (samples[n]["maxx"], samples[n]["miny"])
+            x0, y0 = inverse @ (samples[n]["minx"], samples[n]["maxy"])
+            x1, y1 = inverse @ (samples[n]["maxx"], samples[n]["miny"])
             size = (max(size[0], math.ceil(abs(y1 - y0))), max(size[1], math.ceil(abs(x1 - x0))))
         win = centred_window(row, col, size)
         if opts.edge == "drop" and not inside(win, height, width):

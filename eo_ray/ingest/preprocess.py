@@ -328,8 +328,8 @@ class Reproject:
                 )
             src_transform = Affine(*batch["transform"][n][:6])
             bands, h, w = image.shape
-            left, top = src_transform * (0, 0)
-            right, bottom = src_transform * (w, h)
+            left, top = src_transform @ (0, 0)
+            right, bottom = src_transform @ (w, h)
             kwargs = {"resolution": self.resolution} if self.resolution else {}
             dst_transform, dst_w, dst_h = calculate_default_transform(
                 src_crs, self.crs, w, h, left=left, bottom=bottom, right=right, top=top, **kwargs
