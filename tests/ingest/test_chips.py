@@ -27,12 +27,14 @@ def test_chips_equal_an_independent_window_read_and_are_georeferenced(
         for row in rows[::7]:
             window = Window(row["col_off"], row["row_off"], row["width"], row["height"])
             expected = src.read(window=window)
-            assert row["image"].dtype == np.uint8 and row["image"].shape == (3, 100, 100)
+            assert row["image"].dtype == np.uint8
+            assert row["image"].shape == (3, 100, 100)
             np.testing.assert_array_equal(row["image"], expected)
             # the chip's pixel (0, 0) is where the source's (row_off, col_off) is on the map
             chip_origin = Affine(*row["transform"]) @ (0, 0)
             assert chip_origin == pytest.approx(src.xy(row["row_off"], row["col_off"], offset="ul"))
-            assert row["transform"][0] == src.transform.a and row["crs"] == "EPSG:32618"
+            assert row["transform"][0] == src.transform.a
+            assert row["crs"] == "EPSG:32618"
             # a centre pixel too, through the full affine
             cx, cy = Affine(*row["transform"]) @ (50.5, 20.5)
             assert (cx, cy) == pytest.approx(src.xy(row["row_off"] + 20, row["col_off"] + 50))
@@ -53,7 +55,8 @@ def test_edge_modes(ray_session, l7_rgb: Path) -> None:
     with rasterio.open(l7_rgb) as src:
         expected = src.read(window=Window(768, 512, 791 - 768, 718 - 512))
     np.testing.assert_array_equal(corner["image"][:, : 718 - 512, : 791 - 768], expected)
-    assert snap[-1]["row_off"] == 718 - 256 and snap[-1]["col_off"] == 791 - 256
+    assert snap[-1]["row_off"] == 718 - 256
+    assert snap[-1]["col_off"] == 791 - 256
 
 
 def test_nodata_threshold_drops_mostly_empty_chips(ray_session, l7_rgb: Path) -> None:
@@ -119,7 +122,8 @@ def test_stacking_at_a_finer_resolution(base_catalog: ingest.Catalog, l8_dir: Pa
     l8 = base_catalog.search(collection="landsat-8")
     rows = _rows(ingest.read_chips(l8, 128, bands=["B8", "B4"], resolution=15))
     row = rows[3]
-    assert row["transform"][0] == 15.0 and row["transform"][4] == -15.0
+    assert row["transform"][0] == 15.0
+    assert row["transform"][4] == -15.0
     with rasterio.open(l8_dir / "l8_B8.tif") as pan:
         x, y = Affine(*row["transform"]) @ (0, 0)
         r, c = pan.index(x + 1, y - 1)  # the pan grid is offset by half a 30 m pixel

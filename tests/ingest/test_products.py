@@ -53,7 +53,8 @@ def test_opensarship_chip_name_and_ship_xml(sar_dir: Path) -> None:
 
 def test_landsat_resolves_mission_from_mtl(l8_dir: Path) -> None:
     product, groups = identify("l8_B4.tif")
-    assert product is Landsat and groups == {"scene": "l8", "band": "B4"}
+    assert product is Landsat
+    assert groups == {"scene": "l8", "band": "B4"}
     assert product.sidecar_names(groups) == ("l8_MTL.txt",)
     mtl = product.parse_sidecar("l8_MTL.txt", (l8_dir / "l8_MTL.txt").read_bytes())
     mission = product.resolve(groups, mtl)
@@ -75,14 +76,17 @@ def test_landsat_date_from_scene_id_without_mtl() -> None:
 
 def test_sentinel2_band_file() -> None:
     product, groups = identify("T33UVP_20200101T100309_B08_10m.jp2")
-    assert product.name == "sentinel-2" and product.separate_files
-    assert groups["band"] == "B08" and groups["tile"] == "33UVP"
+    assert product.name == "sentinel-2"
+    assert product.separate_files
+    assert groups["band"] == "B08"
+    assert groups["tile"] == "33UVP"
     assert product.properties(groups, {})["datetime"] == "2020-01-01T10:03:09Z"
 
 
 def test_unknown_file_is_a_plain_raster() -> None:
     product, groups = identify("RGB.byte.tif")
-    assert product is Product and groups == {}
+    assert product is Product
+    assert groups == {}
     assert product.band_names(groups, 3) == ["band_1", "band_2", "band_3"]
 
 

@@ -24,7 +24,8 @@ def utc(*args: int) -> datetime:
 def test_date_ranges_are_inclusive_of_whole_days() -> None:
     start, end = parse_range("2015-01-01/2016-12-31")
     assert start == utc(2015, 1, 1)
-    assert end.date().isoformat() == "2016-12-31" and end.hour == 23
+    assert end.date().isoformat() == "2016-12-31"
+    assert end.hour == 23
     assert parse_range("../2016-01-01")[0] is None
     assert parse_range("2015-08-04")[1] > utc(2015, 8, 4, 23)
     assert time_overlaps(utc(2015, 8, 4, 16), None, parse_range("2015-08-04"))
@@ -70,7 +71,8 @@ def test_text_ranking_prefers_more_specific_matches() -> None:
         "RGB.byte band_1",
     ]
     scores = TextIndex(docs).score("tanker")
-    assert scores[1] == 0 and scores[3] == 0
+    assert scores[1] == 0
+    assert scores[3] == 0
     assert scores[2] > scores[0] > 0
     assert TextIndex(docs).score("tanker oil")[0] == 0  # every word must match
     assert TextIndex(docs).score("sentinel")[1] > 0  # prefix match
