@@ -40,8 +40,13 @@ class FeatureStore:
         statistics: bool = True,
         features: list[Feature] | None = None,
         feature_descriptions: dict[str, str] | None = None,
+        keywords: list[str] | None = None,
     ) -> FeatureGroup:
-        """Create a feature group version (default: one more than the latest)."""
+        """Create a feature group version (default: one more than the latest).
+
+        ``features`` fixes the schema up front (else the first insert records it);
+        ``feature_descriptions`` and ``keywords`` are found by :meth:`search`.
+        """
         validate_name(name, "feature group")
         if isinstance(primary_key, str):
             primary_key = [primary_key]
@@ -69,6 +74,7 @@ class FeatureStore:
             features,
             feature_descriptions,
         )
+        doc["keywords"] = [str(k) for k in keywords or []]
         group = FeatureGroup(self._meta, doc)
         if suite is not None:
             group.save_expectation_suite(suite)

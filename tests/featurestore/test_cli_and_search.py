@@ -57,6 +57,7 @@ def populated(fs, titanic, monkeypatch):
     )
     fg.insert(titanic, validation="always")
     fs.create_feature_view("survival", fg.select(["Age", "Fare", "Survived"]), ["Survived"])
+    fs.create_feature_group("ships", primary_key=["chip_id"], keywords=["maritime", "SAR"])
     return fg
 
 
@@ -68,7 +69,7 @@ def _json(args: list[str]):
 def test_cli_verbs_in_json(populated):
     code, listed = _json(["list"])
     assert code == 0
-    assert listed["feature_groups"][0]["name"] == "titanic"
+    assert [g["name"] for g in listed["feature_groups"]] == ["ships", "titanic"]
     assert listed["feature_views"][0]["labels"] == ["Survived"]
     code, shown = _json(["show", "titanic"])
     assert shown["used_by_views"] == ["survival:1"]
@@ -80,6 +81,8 @@ def test_cli_verbs_in_json(populated):
     assert stats["features"]["Age"]["count"] == 714
     code, hits = _json(["search", "survival"])
     assert {h["name"] for h in hits} >= {"titanic", "survival"}
+    code, hits = _json(["search", "maritime"])
+    assert [(h["kind"], h["name"]) for h in hits] == [("feature_group", "ships")]
     code, report = _json(["validate", "titanic"])
     assert code == 1  # 177 passengers have no age
     assert report["results"][0]["result"]["unexpected_count"] == 177

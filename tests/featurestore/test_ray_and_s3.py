@@ -82,3 +82,13 @@ def test_feature_group_on_s3(s3_bucket, titanic):
     x_train, x_test, _, _ = fv.train_test_split(test_size=0.2, seed=3)
     assert len(x_train) + len(x_test) == 891
     pd.testing.assert_frame_equal(fv.get_training_dataset(1).split("test").to_pandas()[0], x_test)
+
+
+def test_training_split_as_ray_dataset(ray_session, fs, titanic):
+    fg = fs.create_feature_group("titanic", primary_key=["PassengerId"])
+    fg.insert(titanic)
+    fv = fs.create_feature_view("v", fg.select(["Pclass", "Age", "Survived"]), labels=["Survived"])
+    td = fv.create_train_test_split(test_size=0.2, seed=4)
+    ds = td.split("test").to_ray()
+    assert ds.count() == 178
+    assert sorted(ds.schema().names) == ["Age", "Pclass", "Survived"]
