@@ -374,10 +374,13 @@ class _WriteBlocks:
     def __call__(self, block: pa.Table) -> pa.Table:
         import json
 
-        table = conform(normalise_table(block), self.schema, "(ray dataset)")
+        table = normalise_table(block)
         nulls = _null_key_count(table, self.keys)
         if nulls:
-            raise DataError(f"{nulls} row(s) have a null or NaN key in {self.keys}")
+            raise DataError(
+                f"{nulls} row(s) have a null or NaN key in {self.keys}; fill or drop them."
+            )
+        table = conform(table, self.schema, "(ray dataset)")
         actions = _delta.write_files(table, self.table_path, self.filesystem, self.partition_by)
         return pa.table(
             {"action": [json.dumps(a) for a in actions]},
@@ -415,10 +418,11 @@ def _stage_ray(fg: FeatureGroup, ds: Any) -> tuple[Any, list[dict[str, Any]], in
             concurrency=(1, 4),
         ).take_all()
     except RayTaskError as exc:
-        cause = exc.as_instanceof_cause() if hasattr(exc, "as_instanceof_cause") else exc
-        for err in (getattr(exc, "cause", None), cause):
+        err: BaseException | None = exc
+        while err is not None:  # the workers' DataError/SchemaError, under Ray's wrappers
             if isinstance(err, (DataError, SchemaError)):
                 raise type(err)(f"Ray Dataset for feature group {fg.name!r}: {err}") from None
+            err = err.__cause__ or getattr(err, "cause", None)
         raise
     actions = [json.loads(row["action"]) for row in out]
     rows = sum(a["num_rows"] for a in actions)

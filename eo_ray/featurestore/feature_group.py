@@ -120,7 +120,13 @@ class FeatureGroup:
             raise SchemaError(f"Feature group {self.name!r} already has features {clash}.")
         new = []
         for name, dtype in features.items():
-            arrow = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
+            try:
+                arrow = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
+            except ValueError:
+                raise SchemaError(
+                    f"Unknown type {dtype!r} for feature {name!r}; use an Arrow type name such "
+                    "as 'int64', 'double', 'string', 'bool' or 'timestamp[us, tz=UTC]'."
+                ) from None
             new.append(
                 Feature(name, str(normalise_type(arrow, name)), (descriptions or {}).get(name, ""))
             )

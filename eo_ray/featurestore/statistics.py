@@ -1,9 +1,10 @@
-"""Descriptive statistics of feature data, computed vectorised by DuckDB over Arrow.
+"""Descriptive statistics of feature data, computed vectorised by DuckDB and pandas over Arrow.
 
-One aggregate query gives count, completeness, distinct count (HyperLogLog), min, max,
-mean, std and percentiles (reservoir-sampled) of every feature; a second gives equal-width
-histograms of the numeric ones; a third the Pearson correlations between numeric features,
-on a Bernoulli sample of about ``CORRELATION_SAMPLE`` rows (quadratic work stays bounded).
+One DuckDB aggregate pass gives the exact count, completeness, distinct count (HyperLogLog),
+min, max, mean and std of every feature. Percentiles, histograms and the Pearson correlations
+between numeric features come from one seeded Bernoulli sample of about
+``SAMPLE_ROWS`` rows (all rows of smaller data, so they are exact there), computed by pandas
+and numpy in a few vectorised calls; histogram counts are scaled to the full row count.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from eo_ray.featurestore._duck import connect, quote
 PERCENTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 HISTOGRAM_BINS = 20
 MAX_CORRELATED = 32  # correlations are quadratic in the number of numeric features
-CORRELATION_SAMPLE = 100_000  # about this many sampled rows give the correlations
+SAMPLE_ROWS = 100_000  # about this many sampled rows give percentiles, histograms, correlations
 
 
 @dataclass
@@ -96,9 +97,6 @@ def compute_statistics(
             if _is_numeric(dtype) or pa.types.is_boolean(dtype):
                 num = f"{col}::DOUBLE"
                 exprs |= {"mean": f"avg({num})", "std": f"stddev_samp({num})"}
-            if _is_numeric(dtype):
-                qs = ", ".join(str(q) for q in PERCENTILES)
-                exprs["percentiles"] = f"reservoir_quantile({col}::DOUBLE, [{qs}])"
         for stat, expr in exprs.items():
             plan.append((fld.name, stat, len(aggs)))
             aggs.append(expr)
@@ -106,59 +104,56 @@ def compute_statistics(
     total = int(row[0])
     features: dict[str, dict[str, Any]] = {f.name: {"type": str(f.type)} for f in schema}
     for name, stat, pos in plan:
-        value = row[pos]
-        if stat == "percentiles":
-            features[name]["percentiles"] = (
-                {f"p{round(q * 100)}": _clean(v) for q, v in zip(PERCENTILES, value, strict=True)}
-                if value
-                else None
-            )
-        else:
-            features[name][stat] = _clean(value)
+        features[name][stat] = _clean(row[pos])
     for stats in features.values():
         stats["completeness"] = (stats["count"] / total) if total else None
     numeric = [f.name for f in schema if _is_numeric(f.type)]
-    if histograms and total:
-        _histograms(con, numeric, features)
     corr: dict[str, dict[str, float | None]] = {}
-    if correlations and total and len(numeric) > 1:
-        corr = _correlations(con, numeric[:MAX_CORRELATED], total)
+    if total and numeric:
+        sample = _sample(con, numeric, total)
+        for name in numeric:
+            _describe_sample(sample[name], features[name], histograms)
+        if correlations and len(numeric) > 1:
+            corr = _correlations(sample[numeric[:MAX_CORRELATED]])
     con.close()
     return Statistics(row_count=total, features=features, correlations=corr)
 
 
-def _histograms(con: Any, numeric: list[str], features: dict[str, dict[str, Any]]) -> None:
-    """Equal-width histograms between each feature's min and max, in one query."""
-    exprs, names = [], []
-    for name in numeric:
-        lo, hi = features[name].get("min"), features[name].get("max")
-        if lo is None or hi is None:
-            continue
-        width = (float(hi) - float(lo)) / HISTOGRAM_BINS or 1.0
-        col = f"{quote(name)}::DOUBLE"
-        bucket = f"least(floor(({col} - {float(lo)!r}) / {width!r}), {HISTOGRAM_BINS - 1})::INT"
-        exprs.append(f"histogram({bucket}) FILTER (WHERE {col} IS NOT NULL)")
-        names.append((name, float(lo), width))
-    if not exprs:
-        return
-    row = con.execute(f"SELECT {', '.join(exprs)} FROM src").fetchall()[0]  # noqa: S608 - quoted names
-    for (name, lo, width), counts in zip(names, row, strict=True):
-        counts = counts or {}
-        features[name]["histogram"] = {
-            "edges": [lo + i * width for i in range(HISTOGRAM_BINS + 1)],
-            "counts": [int(counts.get(i, 0)) for i in range(HISTOGRAM_BINS)],
-        }
-
-
-def _correlations(con: Any, numeric: list[str], total: int) -> dict[str, dict[str, float | None]]:
-    """Pearson correlations of every pair of numeric features (pairwise complete rows).
-
-    DuckDB draws a seeded Bernoulli sample of about ``CORRELATION_SAMPLE`` rows (all rows of
-    smaller data); pandas computes the whole matrix in one vectorised call.
-    """
+def _sample(con: Any, numeric: list[str], total: int):
+    """A pandas frame of the numeric features on a seeded sample of about SAMPLE_ROWS rows."""
     cols = ", ".join(f"{quote(n)}::DOUBLE AS {quote(n)}" for n in numeric)
-    percent = min(100.0, 100.0 * CORRELATION_SAMPLE / total)
+    percent = 100.0 * SAMPLE_ROWS / total
     sample = "" if percent >= 100 else f"USING SAMPLE {percent:.6f} PERCENT (bernoulli, 42)"
-    frame = con.sql(f"SELECT {cols} FROM src {sample}").df()  # noqa: S608 - quoted names
+    return con.sql(f"SELECT {cols} FROM src {sample}").df()  # noqa: S608 - quoted names
+
+
+def _describe_sample(values, stats: dict[str, Any], histograms: bool) -> None:
+    """Percentiles and an equal-width histogram (between the exact min and max) of a column."""
+    import numpy as np
+
+    arr = values.to_numpy(dtype="float64")
+    arr = arr[~np.isnan(arr)]
+    if not len(arr):
+        stats["percentiles"] = None
+        return
+    qs = np.quantile(arr, PERCENTILES)
+    stats["percentiles"] = {
+        f"p{round(q * 100)}": _clean(float(v)) for q, v in zip(PERCENTILES, qs, strict=True)
+    }
+    if not histograms or stats.get("min") is None:
+        return
+    lo, hi = float(stats["min"]), float(stats["max"])
+    counts, edges = np.histogram(arr, bins=HISTOGRAM_BINS, range=(lo, hi if hi > lo else lo + 1))
+    scale = stats["count"] / len(arr)  # 1 unless sampled
+    stats["histogram"] = {
+        "edges": [float(e) for e in edges],
+        "counts": [round(float(c) * scale) for c in counts],
+        "sampled": len(arr) < stats["count"],
+    }
+
+
+def _correlations(frame) -> dict[str, dict[str, float | None]]:
+    """Pearson correlations of every pair of numeric features (pairwise complete rows)."""
     matrix = frame.corr(method="pearson")
-    return {a: {b: _clean(float(matrix.at[a, b])) for b in numeric} for a in numeric}
+    names = list(frame.columns)
+    return {a: {b: _clean(float(matrix.at[a, b])) for b in names} for a in names}

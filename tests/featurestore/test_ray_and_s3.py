@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from eo_ray.featurestore import FeatureStore, ValidationFailedError
+from eo_ray.featurestore import DataError, FeatureStore, ValidationFailedError
 from eo_ray.storage import Workspace
 
 
@@ -92,3 +92,15 @@ def test_training_split_as_ray_dataset(ray_session, fs, titanic):
     ds = td.split("test").to_ray()
     assert ds.count() == 178
     assert sorted(ds.schema().names) == ["Age", "Pclass", "Survived"]
+
+
+def test_ray_dataset_with_null_keys_is_refused_in_one_sentence(ray_session, fs, titanic):
+    import ray.data
+
+    fg = fs.create_feature_group("titanic", primary_key=["PassengerId"])
+    fg.insert(titanic.iloc[:10])
+    bad = titanic.iloc[10:20].astype({"PassengerId": "float64"})
+    bad.loc[bad.index[0], "PassengerId"] = float("nan")
+    with pytest.raises(DataError, match="null or NaN key"):
+        fg.insert(ray.data.from_pandas(bad))
+    assert fg.table_version == 1
