@@ -185,9 +185,11 @@ def bench_pit(tmp: Path, rows: int, spine_rows: int, repeats: int) -> dict:
     t_ours, ours = median_time(lambda: query.read().to_arrow(), repeats)
 
     def duck():
+        # DuckDB's own Parquet reader over the Delta tables' current files (no pyarrow).
         con = duckdb.connect()
         for name, g in (("s", g_spine), ("a", g_a), ("b", g_b)):
-            con.register(name, DeltaTable(g.table_uri).to_pyarrow_dataset())
+            files = ", ".join(f"'{f}'" for f in DeltaTable(g.table_uri).file_uris())
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{files}])")
         sql = (
             "SELECT s.sid, s.entity, s.label, a.a0, a.a1, a.a2, a.a3, a.a4, "
             "b.b0, b.b1, b.b2, b.b3, b.b4 FROM s "
@@ -301,7 +303,8 @@ def record(results: dict, args: argparse.Namespace, command: str) -> str:
         f"| {up['ours_s']:.2f} s | bare delta-rs merge {up['bare_merge_s']:.2f} s "
         f"| {up['ratio']:.2f}x | - |",
         f"| PIT join, {args.spine:,}-row spine x two {args.rows:,}-row groups "
-        f"| {pit['ours_s']:.2f} s | DuckDB `ASOF JOIN` {pit['duckdb_asof_s']:.2f} s "
+        f"| {pit['ours_s']:.2f} s "
+        f"| DuckDB `ASOF JOIN` on the Parquet files {pit['duckdb_asof_s']:.2f} s "
         f"| {pit['ratio_vs_duckdb']:.2f}x | < 1.5x |",
         f"| (same) | {pit['ours_s']:.2f} s "
         f"| `pandas.merge_asof` {pit['pandas_merge_asof_s']:.2f} s "
