@@ -91,6 +91,9 @@ def test_online_keeps_latest_event_time_and_serves_joined_views(online_backend, 
     )
     vec = fv.get_feature_vector({"chip_id": 0})
     row = chip_features.iloc[0]
+    stored = chips.get_online_rows([{"chip_id": 0}])[0]
+    assert pd.Timestamp(stored["time"]) == row["time"]  # timestamps round-trip exactly
+    assert stored["scene"] == row["scene"]
     assert vec["vv_mean_db"] == pytest.approx(row["vv_mean_db"])
     assert vec["class_vv"] == pytest.approx(
         stats.set_index("ship_class").loc[row["ship_class"], "class_vv"]
