@@ -1,0 +1,29 @@
+"""Monitoring of served models: the request log, drift reports and alerts.
+
+log = eo.monitoring.requests("fashion-cnn", since=dt.timedelta(hours=1))
+report = eo.monitoring.drift("fashion-cnn", reference=x_train, window=1000,
+                             on_alert=eo.pipelines.on_alert(retrain))
+report.to_json(); report.save_html("drift.html")
+"""
+
+from eo_ray.monitoring._requests import requests
+from eo_ray.monitoring.alerts import Alert, AlertHook, alerts
+from eo_ray.monitoring.drift import ColumnDrift, DriftReport, compare, drift
+from eo_ray.monitoring.errors import MonitoringError, NoRequestsError, ReferenceDataError
+from eo_ray.monitoring.summaries import band_statistics, summarise
+
+__all__ = [
+    "Alert",
+    "AlertHook",
+    "ColumnDrift",
+    "DriftReport",
+    "MonitoringError",
+    "NoRequestsError",
+    "ReferenceDataError",
+    "alerts",
+    "band_statistics",
+    "compare",
+    "drift",
+    "requests",
+    "summarise",
+]

@@ -1,0 +1,268 @@
+"""The Ray Serve deployment behind ``POST /<name>/predict``, ``GET /health`` and ``/metadata``.
+
+Requests are plain Starlette requests: the body is read with a size limit, parsed and checked
+against the model's :class:`InputSpec` before the model sees it, so bad input gets a 4xx with
+one clear sentence and never reaches (or kills) the replica's model. Optional dynamic batching
+groups concurrent requests into one model call (``serve.batch``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hmac
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from ray import serve
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from eo_ray.serving._inputs import InputSpec, parse_body, to_array
+from eo_ray.serving._predictors import predictor_for
+from eo_ray.serving.errors import RequestError
+
+DRAIN_FACTOR = 16
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything a replica needs, passed by value (workspace root included)."""
+
+    name: str
+    root: str
+    model: str
+    version: int
+    batch_size: int | None = None
+    batch_wait_s: float = 0.005
+    feature_view: tuple[str, int | None] | None = None
+    auth_token: str | None = None
+    log_requests: bool = True
+    max_instances: int = 1024
+    max_body_bytes: int = 8 * 1024 * 1024
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@serve.deployment(
+    ray_actor_options={"num_cpus": 0.5},
+    max_ongoing_requests=64,
+    graceful_shutdown_timeout_s=20,
+)
+class ModelServer:
+    """One replica: the loaded model, its input checks, and its request-log client."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        from eo_ray import models
+        from eo_ray.storage import set_workspace
+
+        set_workspace(config.root)
+        self.config = config
+        self.version = models.get(config.model, config.version)
+        self.predictor = predictor_for(
+            self.version.framework, self.version.load(), self.version.signature
+        )
+        self.view = self._feature_view(config)
+        self.replica = _replica_id()
+        self.log = None
+        if config.log_requests:
+            from eo_ray.serving.request_log import writer_handle
+
+            self.log = writer_handle(config.root, config.name)
+        if config.batch_size:
+            self._batched.set_max_batch_size(config.batch_size)
+            self._batched.set_batch_wait_timeout_s(config.batch_wait_s)
+
+    @staticmethod
+    def _feature_view(config: ServerConfig) -> Any:
+        if config.feature_view is None:
+            return None
+        from eo_ray.featurestore import feature_store
+
+        name, version = config.feature_view
+        return feature_store(config.root).get_feature_view(name, version)
+
+    # -- HTTP --------------------------------------------------------------------------------
+    async def __call__(self, request: Request) -> JSONResponse:
+        route = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            if route == "health":
+                return JSONResponse({"status": "ok", "replica": self.replica})
+            self._check_auth(request)
+            if route == "metadata" and request.method == "GET":
+                return JSONResponse(self.metadata())
+            if route == "predict":
+                if request.method != "POST":
+                    raise RequestError(405, "Use POST for /predict.")
+                return await self._predict_http(request)
+            raise RequestError(
+                404, f"No route {request.url.path!r}: use /predict, /health or /metadata."
+            )
+        except RequestError as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    def _check_auth(self, request: Request) -> None:
+        token = self.config.auth_token
+        if token is None:
+            return
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise RequestError(
+                401, "Missing or wrong bearer token: send 'Authorization: Bearer <token>'."
+            )
+
+    async def _read_body(self, request: Request) -> bytes:
+        """The body, at most ``max_body_bytes``; a longer one is drained and answered 413.
+
+        The rest of an oversized body is read and dropped (up to a bound) so the client gets
+        the 413 rather than a reset connection.
+        """
+        limit = self.config.max_body_bytes
+        declared = request.headers.get("content-length")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size <= limit:
+                chunks.append(chunk)
+            elif size > DRAIN_FACTOR * limit:
+                break
+        if size > limit:
+            shown = declared if declared and declared.isdigit() else f"over {limit}"
+            raise RequestError(
+                413, f"The request body is {shown} bytes; at most {limit} are accepted."
+            )
+        return b"".join(chunks)
+
+    async def _predict_http(self, request: Request) -> JSONResponse:
+        start = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        instances: list[Any] | None = None
+        features = None
+        try:
+            instances = parse_body(await self._read_body(request), self.config.max_instances)
+            if self.view is not None:
+                features, instances = self._lookup(instances), instances
+            x = to_array(features if features is not None else instances, self.predictor.spec)
+            predictions, scores = await self._predict(x)
+        except RequestError as exc:
+            self._log(request_id, start, exc.status, exc.message, instances, features, None)
+            raise
+        body = {
+            "predictions": predictions,
+            "model": self.config.model,
+            "version": self.version.version,
+            "request_id": request_id,
+        }
+        if scores is not None:
+            body["scores"] = scores
+        self._log(request_id, start, 200, None, instances, features, predictions)
+        return JSONResponse(body)
+
+    def _lookup(self, entries: list[Any]) -> list[dict[str, Any]]:
+        """Entity keys -> feature vectors from the feature view's online store."""
+        if not all(isinstance(e, dict) for e in entries):
+            raise RequestError(
+                422, 'This deployment takes entity keys: send objects like {"id": 1}.'
+            )
+        try:
+            vectors = self.view.get_feature_vectors(entries)
+        except Exception as exc:  # noqa: BLE001 - a bad key (missing column, wrong type) is the client's
+            raise RequestError(422, f"The entity keys could not be looked up ({exc}).") from None
+        missing = [e for e, v in zip(entries, vectors, strict=True) if v is None]
+        if missing:
+            raise RequestError(404, f"No online features for the entities {missing[:5]}.")
+        return vectors
+
+    async def _predict(self, x: np.ndarray) -> tuple[list[Any], list[Any] | None]:
+        if self.config.batch_size:
+            out = await self._batched(x)
+            if isinstance(out, RequestError):
+                raise out
+            return out
+        return self._run_model(x)
+
+    def _run_model(self, x: np.ndarray) -> tuple[list[Any], list[Any] | None]:
+        try:
+            return self.predictor.predict(x)
+        except Exception as exc:  # noqa: BLE001 - an input the model cannot evaluate is a 422
+            raise RequestError(
+                422, f"The model could not evaluate instances of shape {list(x.shape[1:])} ({exc})."
+            ) from None
+
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.005)
+    async def _batched(self, xs: list[np.ndarray]) -> list[Any]:
+        shapes = {x.shape[1:] for x in xs}
+        if len(shapes) > 1:  # no fixed signature: requests of other shapes go one by one
+            return [self._safe(x) for x in xs]
+        out = self._safe(np.concatenate(xs))
+        if isinstance(out, RequestError):
+            return [self._safe(x) for x in xs]
+        predictions, scores = out
+        results, offset = [], 0
+        for x in xs:
+            n = len(x)
+            part = None if scores is None else scores[offset : offset + n]
+            results.append((predictions[offset : offset + n], part))
+            offset += n
+        return results
+
+    def _safe(self, x: np.ndarray) -> Any:
+        try:
+            return self._run_model(x)
+        except RequestError as exc:
+            return exc
+
+    # -- metadata and logging ------------------------------------------------------------------
+    def metadata(self) -> dict[str, Any]:
+        spec: InputSpec = self.predictor.spec
+        return {
+            "name": self.config.name,
+            "model": self.config.model,
+            "version": self.version.version,
+            "framework": self.version.framework,
+            "metrics": self.version.metrics,
+            "input": spec.to_dict(),
+            "feature_view": None if self.view is None else self.view.to_dict(),
+            "batch_size": self.config.batch_size,
+            "max_instances": self.config.max_instances,
+            "max_body_bytes": self.config.max_body_bytes,
+            "auth": self.config.auth_token is not None,
+        }
+
+    def _log(self, request_id, start, status, error, instances, features, predictions) -> None:
+        if self.log is None:
+            return
+        row = {
+            "request_id": request_id,
+            "time": dt.datetime.now(dt.timezone.utc),
+            "deployment": self.config.name,
+            "model": self.config.model,
+            "model_version": self.version.version,
+            "replica": self.replica,
+            "status": status,
+            "error": error,
+            "n_instances": len(instances) if isinstance(instances, list) else 0,
+            "inputs": None if instances is None else json.dumps(instances),
+            "features": None if features is None else json.dumps(features, default=str),
+            "predictions": None if predictions is None else json.dumps(predictions),
+            "latency_ms": (time.perf_counter() - start) * 1000.0,
+        }
+        self.log.append.remote([row])
+
+    def __del__(self) -> None:
+        # Rows are handed to the logger actor as each request finishes; on a clean stop ask it
+        # to write them now rather than at its next tick.
+        if getattr(self, "log", None) is not None:
+            with contextlib.suppress(Exception):  # the cluster may already be going away
+                self.log.flush.remote()
+
+
+def _replica_id() -> str:
+    try:
+        return serve.get_replica_context().replica_id.unique_id
+    except Exception:  # noqa: BLE001 - outside Serve (unit tests)
+        return f"pid-{os.getpid()}"

@@ -1,0 +1,73 @@
+"""``Deployment``: a handle on a running deployment and its Python client over HTTP."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from eo_ray.serving.errors import PredictionRequestError
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A model served at ``url`` (``POST {url}/predict``)."""
+
+    name: str
+    model: str
+    version: int
+    url: str
+    min_replicas: int = 1
+    max_replicas: int = 1
+    batch_size: int | None = None
+    feature_view: str | None = None
+    created_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def predict(
+        self, instances: list[Any], *, token: str | None = None, timeout: float = 30.0
+    ) -> dict[str, Any]:
+        """POST ``instances`` and return the JSON answer (``predictions``, ``model``, ``version``).
+
+        A refused request raises :class:`PredictionRequestError` with the server's message.
+        """
+        data = json.dumps({"instances": _plain(instances)}).encode()
+        return self._call("predict", data, token, timeout)
+
+    def metadata(self, *, token: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
+        """The deployment's input schema, model version and metrics."""
+        return self._call("metadata", None, token, timeout)
+
+    def health(self, timeout: float = 10.0) -> dict[str, Any]:
+        return self._call("health", None, None, timeout)
+
+    def _call(self, route: str, data: bytes | None, token: str | None, timeout: float) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        url = f"{self.url}/{route}"
+        if not url.startswith(("http://", "https://")):
+            raise PredictionRequestError(400, f"{self.url!r} is not an http(s) URL.")
+        req = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - checked
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("error", exc.reason)
+            except (ValueError, AttributeError):
+                message = str(exc.reason)
+            raise PredictionRequestError(exc.code, message) from None
+
+
+def _plain(instances: Any) -> Any:
+    """NumPy arrays and scalars as JSON-ready lists and numbers."""
+    if hasattr(instances, "tolist"):
+        return instances.tolist()
+    if isinstance(instances, list | tuple):
+        return [_plain(i) for i in instances]
+    return instances
