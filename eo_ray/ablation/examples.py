@@ -29,6 +29,20 @@ def titanic_frame() -> Any:
     return df.astype("float32")
 
 
+def titanic_feature_view(name: str = "titanic_ablation") -> Any:
+    """A feature view of :func:`titanic_frame` (feature group ``name`` keyed by passenger,
+    label ``survived``), created on first use in the current workspace."""
+    import eo_ray
+
+    fs = eo_ray.feature_store()
+    group = fs.get_or_create_feature_group(name, primary_key=["passenger_id"])
+    if not group.history():
+        frame = titanic_frame()
+        group.insert(frame.assign(passenger_id=range(len(frame))))
+    query = group.select([*TITANIC_FEATURES, TITANIC_LABEL])
+    return fs.get_or_create_feature_view(name, query, labels=[TITANIC_LABEL])
+
+
 def _split(hparams: dict) -> tuple[Any, Any, Any, Any]:
     """80/20 split of the trial's data (its features only), standardised on the train part."""
     import numpy as np

@@ -14,6 +14,7 @@ from eo_ray.ablation.examples import (
     mnist_data,
     mnist_model,
     mnist_train,
+    titanic_feature_view,
     titanic_frame,
     titanic_logistic,
 )
@@ -59,6 +60,20 @@ def test_titanic_feature_study_ranks_and_survives_a_failing_trial():
     for uri in result.artifacts.values():
         assert ws.exists(uri)
     assert ws.read_bytes(result.artifacts["png"]).startswith(b"\x89PNG")
+
+
+def test_feature_view_study_records_the_training_dataset():
+    view = titanic_feature_view()
+    study = AblationStudy("titanic-view", data=view)  # the label comes from the view
+    study.features.include("sex", "fare")
+    result = eo.ablation.run(titanic_logistic, study, workers=2)
+    assert all(t.status is TrialStatus.COMPLETED for t in result.trials)
+    record = eo.experiments.get(result.experiment_id)
+    assert record.dataset["feature_view"] == view.name
+    assert record.dataset["training_dataset"] in view.training_dataset_versions()
+    by_component = {t.hparams["component"]: set(t.metrics[COLUMNS]) for t in result.trials}
+    assert by_component["base"] == {*TITANIC_FEATURES, "survived"}
+    assert "sex" not in by_component["sex"]
 
 
 def always_fails(hparams, reporter):
