@@ -5,6 +5,7 @@ checkpoints go to the workspace through Ray Train's storage, so they work on S3 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,10 @@ class RayTrainContext(TrainContext):
         """Create the MultiWorkerMirroredStrategy first, before any other TF op (TF_CONFIG set)."""
         import tensorflow as tf
 
+        threads = int(os.environ.get("OMP_NUM_THREADS") or 0)  # Ray sets it to the worker's CPUs
+        if threads > 0:  # TF would otherwise use every core of the node in every worker
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
         self._tf_strategy = tf.distribute.MultiWorkerMirroredStrategy()
 
     @property
@@ -129,7 +134,9 @@ class AllReduceStrategy(Strategy):
             raise TrainLoopError(_failure_message(exc)) from exc
         returned = result.return_value or {}
         history = _history(result, returned)
-        best = result.get_best_checkpoint("value", job.mode) if _has_value(history) else None
+        best = None
+        if result.best_checkpoints and _has_value(history):
+            best = result.get_best_checkpoint("value", job.mode)
         return StrategyOutcome(
             history=history,
             checkpoint=_uri(ws, result.checkpoint),
