@@ -24,6 +24,7 @@ class SearchResult:
     utilisation: float
     worker_replacements: int = 0
     artifacts_uri: str | None = None
+    plots: tuple[str, ...] = ()  # URIs of the PNGs written by :meth:`plot`
 
     @property
     def best(self) -> TrialView | None:
@@ -88,6 +89,7 @@ class SearchResult:
             "workers": self.workers,
             "utilisation": round(self.utilisation, 4),
             "worker_replacements": self.worker_replacements,
+            "plots": list(self.plots),
         }
 
     def plot(self, folder: str | None = None) -> list[str]:
@@ -109,7 +111,7 @@ class SearchResult:
                 continue
             xs = [t.started_at - origin + r.time for r in t.reports]
             style = "--" if t.status is TrialStatus.STOPPED else "-"
-            ax1.plot(xs, [r.value for r in t.reports], style, linewidth=1, alpha=0.8)
+            ax1.plot(xs, [r.value for r in t.reports], style, marker=".", linewidth=1, alpha=0.8)
         ax1.set(
             xlabel="time since search start (s)",
             ylabel=self.metric,

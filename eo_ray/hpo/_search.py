@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from eo_ray.experiments import ExperimentRecord, Run, RunStatus, list_experiments
@@ -23,13 +25,33 @@ ENTRY_POINT = "eo_ray.hpo._search:rerun_search"
 
 
 class TrialJournal:
-    """Writes each finished trial to the experiment record (the resume journal)."""
+    """Writes each finished trial to the experiment record (the resume journal).
+
+    Writes happen on a background thread so that the optimizer actor answers the next ``ask``
+    without waiting for storage; :meth:`close` waits for every pending write.
+    """
 
     def __init__(self, run: Run) -> None:
         self.run = run
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"run": self.run}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["run"])
 
     def __call__(self, view: TrialView) -> None:
-        self.run.log_trial(view.id, **view.to_dict())
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        self._pending = [f for f in self._pending if not f.done()]
+        self._pending.append(self._pool.submit(self.run.log_trial, view.id, **view.to_dict()))
+
+    def close(self) -> None:
+        for future in self._pending:
+            future.result()
+        self._pending = []
 
 
 def load_journal(record: ExperimentRecord) -> list[TrialView]:
@@ -239,6 +261,7 @@ def search(
         with SearchProgress(num_trials, mode, label, enabled=progress) as bar:
             bar(None, None, {"running": 0, "completed": 0, "stopped": 0, "failed": 0})
             stats = run_trials(state, pool, batched=batched, listener=bar)
+        ray.get(state.close.remote())
         trials = tuple(ray.get(state.trials.remote()))
     except BaseException as exc:
         status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
@@ -259,9 +282,9 @@ def search(
         worker_replacements=stats.replacements,
         artifacts_uri=run.artifacts_uri,
     )
-    summary = result.summary()
     if plots and any(t.reports for t in trials):
-        summary["plots"] = result.plot()
+        result = dataclasses.replace(result, plots=tuple(result.plot()))
+    summary = result.summary()
     if trials and all(t.status is TrialStatus.FAILED for t in trials):
         first = min(trials, key=lambda t: t.id)
         run.finish(RunStatus.FAILED, summary)

@@ -147,19 +147,15 @@ class SearchState:
         return TrialSpec(trial_id, dict(view.hparams), attempt=view.attempts)
 
     # -- inspection --------------------------------------------------------------------
-    def done(self) -> bool:
-        """No trial runs and none is left to ask."""
-        return not self.history.running and self.ask_would_stop()
-
-    def ask_would_stop(self) -> bool:
-        return self._exhausted or len(self._trials) >= self.num_trials
-
     def trials(self) -> list[TrialView]:
         """Every trial, by id."""
         return [self._trials[k] for k in sorted(self._trials)]
 
-    def ping(self) -> bool:
-        return True
+    def close(self) -> None:
+        """Wait until the journal has written every finished trial."""
+        close = getattr(self.journal, "close", None)
+        if close is not None:
+            close()
 
     def summary(self) -> dict[str, Any]:
         """Counts by status."""

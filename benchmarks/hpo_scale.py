@@ -1,0 +1,130 @@
+"""Many workers on one machine: worker utilisation and the async/sync ratio as workers grow.
+
+Trials are sleep-based replays of the learning curves that benchmarks/hpo_async_vs_sync.py
+recorded (benchmarks/out/cnn_curves.json: accuracy per epoch and seconds per epoch of each
+CNN trial), scaled by --time-scale, so hundreds of workers fit on 2 cores (fractional CPU
+per worker). For each worker count: async search (median stopping) and the synchronous
+baseline (batches, no stopping) on the same replayed trials.
+
+Utilisation = time workers spent in trials / (workers x time while trials remained, i.e.
+until the last trial started); the overall figure (to the end, tail included) is printed
+too. Goal: >= 97%.
+
+    python benchmarks/hpo_scale.py                       # 8, 32, 128 workers
+    python benchmarks/hpo_scale.py --quick               # 8 and 32 workers, fewer trials
+    python benchmarks/hpo_scale.py --workers 8,32,128,256 --trials-per-worker 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import eo_ray as eo
+from eo_ray.hpo import MedianStoppingRule, TrialList
+
+CURVES = Path(__file__).resolve().parent / "out" / "cnn_curves.json"
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--workers", default="8,32,128", help="comma-separated worker counts")
+    p.add_argument("--trials-per-worker", type=int, default=4)
+    p.add_argument("--time-scale", type=float, default=0.25, help="replayed epoch time factor")
+    p.add_argument("--heartbeat", type=float, default=0.0, help="heartbeat interval (s)")
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args()
+    if args.quick:
+        args.workers, args.trials_per_worker = "8,32", 3
+    return args
+
+
+def replay(hparams, reporter):
+    """Sleep through one recorded learning curve, reporting its accuracies."""
+    for epoch, accuracy in enumerate(hparams["curve"], start=1):
+        time.sleep(hparams["epoch_s"])
+        reporter.report(accuracy, step=epoch)
+    return hparams["curve"][-1]
+
+
+def windowed_utilisation(result) -> tuple[float, float]:
+    trials = [t for t in result.trials if t.started_at is not None and t.ended_at is not None]
+    t0 = min(t.started_at for t in trials)
+    last_start = max(t.started_at for t in trials)
+    end = max(t.ended_at for t in trials)
+    busy_window = sum(max(0.0, min(t.ended_at, last_start) - t.started_at) for t in trials)
+    busy = sum(t.ended_at - t.started_at for t in trials)
+    w = result.workers
+    window = max(last_start - t0, 1e-9)
+    return busy_window / (w * window), busy / (w * (end - t0))
+
+
+def main() -> None:
+    args = parse()
+    if not CURVES.exists():
+        sys.exit(f"{CURVES} is missing: run benchmarks/hpo_async_vs_sync.py first.")
+    recorded = json.loads(CURVES.read_text())
+    curves = [c for c in recorded["curves"] if c]
+    epoch_s = [
+        s * args.time_scale
+        for s, c in zip(recorded["epoch_s"], recorded["curves"], strict=True)
+        if c
+    ]
+    eo.init(home=tempfile.mkdtemp(prefix="eo-ray-bench-"))
+    cpus = eo.info().resources.get("CPU", 2)
+    print(
+        f"hpo_scale: {len(curves)} recorded CNN curves replayed at x{args.time_scale} time, "
+        f"{args.trials_per_worker} trials per worker, heartbeat {args.heartbeat} s, {cpus:g} CPUs"
+    )
+    print(
+        "  workers  trials  async s  sync s  ratio  stopped  util(window)  util(overall)  sync util"
+    )
+    for w in [int(x) for x in args.workers.split(",")]:
+        n = w * args.trials_per_worker
+        trials = [
+            {"curve": curves[i % len(curves)], "epoch_s": epoch_s[i % len(curves)], "i": i}
+            for i in range(n)
+        ]
+        common = {
+            "workers": w,
+            "resources_per_worker": {"CPU": min(1.0, (cpus - 0.5) / w)},
+            "heartbeat_interval": args.heartbeat,
+            "progress": False,
+            "plots": False,
+        }
+        asy = eo.hpo.search(
+            replay,
+            None,
+            n,
+            optimizer=TrialList(trials),
+            metric="accuracy",
+            early_stopping=MedianStoppingRule(min_trials=3),
+            name=f"scale-async-{w}",
+            **common,
+        )
+        sync = eo.hpo.search(
+            replay,
+            None,
+            n,
+            optimizer=TrialList(trials),
+            metric="accuracy",
+            early_stopping=None,
+            batched=True,
+            name=f"scale-sync-{w}",
+            **common,
+        )
+        window, overall = windowed_utilisation(asy)
+        print(
+            f"  {w:7d}  {n:6d}  {asy.wall_s:7.1f}  {sync.wall_s:6.1f}  "
+            f"{asy.wall_s / sync.wall_s:5.3f}  {asy.count('stopped'):7d}  {window:12.3f}  "
+            f"{overall:13.3f}  {windowed_utilisation(sync)[1]:9.3f}"
+        )
+    eo.shutdown()
+
+
+if __name__ == "__main__":
+    main()
