@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eo_ray.monitoring import alerts as _alerts
+from eo_ray.monitoring import _alerts
 from eo_ray.monitoring._requests import requests
 from eo_ray.monitoring.errors import NoRequestsError, ReferenceDataError
 from eo_ray.monitoring.summaries import logged_inputs, summarise
@@ -139,6 +139,8 @@ def compare(
             f"The reference has none of the logged features {list(current.columns)[:8]}: "
             "pass reference data with the columns the model is served with."
         )
+    # A column constant on both sides (e.g. a dark background percentile) carries no signal.
+    common = [c for c in common if pd.concat([reference[c], current[c]]).nunique() > 1]
     categorical = [c for c in common if c == PREDICTION or current[c].dtype == object]
     numerical = [c for c in common if c not in categorical]
     definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)

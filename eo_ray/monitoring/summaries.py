@@ -2,7 +2,7 @@
 
 Tabular instances become one column per feature. Image chips (an instance with two or more
 axes, channels first) are summarised per band: mean, standard deviation, 5th and 95th
-percentile, and the share of saturated pixels, so drift in brightness, contrast or noise
+percentile and median, so drift in brightness, contrast or noise
 shows up without comparing millions of pixels.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from eo_ray.monitoring.errors import ReferenceDataError
 
-BAND_STATS = ("mean", "std", "p05", "p95", "sat")
+BAND_STATS = ("mean", "std", "p05", "p50", "p95")
 
 
 def band_statistics(images: np.ndarray) -> pd.DataFrame:
@@ -30,16 +30,15 @@ def band_statistics(images: np.ndarray) -> pd.DataFrame:
             f"Images must be N×H×W or N×C×H×W arrays; got an array of shape {list(x.shape)}."
         )
     flat = x.reshape(x.shape[0], x.shape[1], -1)
-    high = np.nanmax(flat) if flat.size else 0.0
     columns: dict[str, np.ndarray] = {}
     for band in range(flat.shape[1]):
         values = flat[:, band]
-        p05, p95 = np.nanpercentile(values, [5, 95], axis=1)
+        p05, p50, p95 = np.nanpercentile(values, [5, 50, 95], axis=1)
         columns[f"b{band}_mean"] = np.nanmean(values, axis=1)
         columns[f"b{band}_std"] = np.nanstd(values, axis=1)
         columns[f"b{band}_p05"] = p05
+        columns[f"b{band}_p50"] = p50
         columns[f"b{band}_p95"] = p95
-        columns[f"b{band}_sat"] = np.mean(values >= high, axis=1) if high > 0 else 0.0 * p05
     return pd.DataFrame(columns)
 
 
@@ -47,7 +46,7 @@ def summarise(instances: Any, feature_names: Sequence[str] | None = None) -> pd.
     """Scalar features of model inputs: an array, a list of instances or a DataFrame."""
     if isinstance(instances, pd.DataFrame):
         return instances.reset_index(drop=True)
-    if instances and isinstance(instances, list) and isinstance(instances[0], dict):
+    if isinstance(instances, list) and instances and isinstance(instances[0], dict):
         return pd.DataFrame(instances)
     x = np.asarray(instances, dtype=np.float64)
     if x.ndim >= 3:

@@ -52,6 +52,7 @@ class ServerConfig:
     ray_actor_options={"num_cpus": 0.5},
     max_ongoing_requests=64,
     graceful_shutdown_timeout_s=20,
+    logging_config={"enable_access_log": False},
 )
 class ModelServer:
     """One replica: the loaded model, its input checks, and its request-log client."""
