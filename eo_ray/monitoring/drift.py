@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,12 +111,19 @@ def _reference_predictions(log: pd.DataFrame, raw: Any, features: pd.DataFrame) 
     from eo_ray import models
     from eo_ray.serving._inputs import to_array
     from eo_ray.serving._predictors import predictor_for
+    from eo_ray.serving.errors import RequestError
 
     last = log.iloc[-1]
     version = models.get(str(last["model"]), int(last["model_version"]))
     predictor = predictor_for(version.framework, version.load(), version.signature)
     source = features.to_dict("records") if raw is None else np.asarray(raw)
-    x = to_array(source, predictor.spec)
+    try:
+        x = to_array(source, predictor.spec)
+    except RequestError as exc:
+        raise ReferenceDataError(
+            f"The served model cannot predict on the reference ({exc.message}); pass reference "
+            "data in the model's input form, or a 'prediction' column."
+        ) from None
     out: list[Any] = []
     for i in range(0, len(x), 512):
         out.extend(predictor.predict(x[i : i + 512])[0])
@@ -133,21 +141,20 @@ def compare(
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
+    _check_overlap(reference, current)
     common = [c for c in current.columns if c in reference.columns]
-    if not common:
-        raise ReferenceDataError(
-            f"The reference has none of the logged features {list(current.columns)[:8]}: "
-            "pass reference data with the columns the model is served with."
-        )
     # A column constant on both sides (e.g. a dark background percentile) carries no signal.
     common = [c for c in common if pd.concat([reference[c], current[c]]).nunique() > 1]
     categorical = [c for c in common if c == PREDICTION or current[c].dtype == object]
     numerical = [c for c in common if c not in categorical]
     definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
-    snapshot = Report([DataDriftPreset(drift_share=drift_share, threshold=threshold)]).run(
-        current_data=Dataset.from_pandas(current[common], data_definition=definition),
-        reference_data=Dataset.from_pandas(reference[common], data_definition=definition),
-    )
+    with warnings.catch_warnings():  # evidently's own statistics on near-constant columns
+        warnings.simplefilter("ignore", RuntimeWarning)
+        snapshot = Report([DataDriftPreset(drift_share=drift_share, threshold=threshold)]).run(
+            current_data=Dataset.from_pandas(current[common], data_definition=definition),
+            reference_data=Dataset.from_pandas(reference[common], data_definition=definition),
+        )
+        html = snapshot.get_html_str(as_iframe=False)
     columns: list[ColumnDrift] = []
     for metric in snapshot.dict()["metrics"]:
         config = metric["config"]
@@ -159,7 +166,7 @@ def compare(
     prediction = next((c for c in columns if c.column == PREDICTION), None)
     features = [c for c in columns if c.column != PREDICTION]
     share = sum(c.drifted for c in features) / max(len(features), 1)
-    return features, share, prediction, snapshot.get_html_str(as_iframe=False)
+    return features, share, prediction, html
 
 
 def drift(
@@ -200,6 +207,7 @@ def drift(
     current = _sample(current, sample, seed)
     picked = _sample(ref_features.assign(_row=np.arange(len(ref_features))), sample, seed)
     ref = picked.drop(columns="_row").reset_index(drop=True)
+    _check_overlap(ref, current)
     if predictions and PREDICTION not in ref:
         rows = picked["_row"].to_numpy()
         source = None if raw is None else np.asarray(raw)[rows]
@@ -235,6 +243,15 @@ def drift(
     if report.drifted:
         report.alert = _raise_alert(report, on_alert)
     return report
+
+
+def _check_overlap(reference: pd.DataFrame, current: pd.DataFrame) -> None:
+    features = [c for c in current.columns if c != PREDICTION]
+    if not any(c in reference.columns for c in features):
+        raise ReferenceDataError(
+            f"The reference has none of the logged features {features[:8]}: pass reference "
+            "data with the columns the model is served with."
+        )
 
 
 def _is_vector_list(instances: list[Any], names: list[str] | None) -> bool:

@@ -146,7 +146,7 @@ class ModelServer:
         try:
             instances = parse_body(await self._read_body(request), self.config.max_instances)
             if self.view is not None:
-                features, instances = self._lookup(instances), instances
+                features = self._lookup(instances)
             x = to_array(features if features is not None else instances, self.predictor.spec)
             predictions, scores = await self._predict(x)
         except RequestError as exc:

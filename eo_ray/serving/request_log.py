@@ -106,15 +106,20 @@ class RequestLogWriter:
                 time.sleep(self._flush_s)
 
 
-def writer_handle(root: str, name: str, *, create: bool = True) -> Any:
-    """The logger actor of deployment ``name`` (created on first use), or None."""
+def find_writer(name: str) -> Any:
+    """The live logger actor of deployment ``name``, or None."""
     import ray
 
     try:
         return ray.get_actor(actor_name(name), namespace=NAMESPACE)
     except ValueError:
-        if not create:
-            return None
+        return None
+
+
+def writer_handle(root: str, name: str) -> Any:
+    """The logger actor of deployment ``name``, created (detached) on first use."""
+    import ray
+
     actor = ray.remote(RequestLogWriter).options(
         name=actor_name(name),
         namespace=NAMESPACE,
@@ -131,9 +136,7 @@ def flush(name: str) -> None:
     """Flush the live logger of ``name``, if Ray and the logger are up (no-op otherwise)."""
     import ray
 
-    if not ray.is_initialized():
-        return
-    handle = writer_handle("", name, create=False)
+    handle = find_writer(name) if ray.is_initialized() else None
     if handle is not None:
         ray.get(handle.flush.remote())
 
@@ -142,7 +145,7 @@ def close(name: str) -> None:
     """Flush and stop the logger of ``name`` (on undeploy)."""
     import ray
 
-    handle = writer_handle("", name, create=False)
+    handle = find_writer(name)
     if handle is not None:
         ray.get(handle.close.remote())
         ray.kill(handle, no_restart=True)

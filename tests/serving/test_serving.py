@@ -143,3 +143,24 @@ def test_bad_deploy_arguments(serve_instance, titanic_lr):
         eo.serving.deploy("no-such-model")
     with pytest.raises(DeploymentNotFoundError):
         eo.serving.undeploy("never-deployed")
+
+
+def test_build_app_for_config_files_and_rayservice(serve_instance, fashion_cnn, fashion):
+    """``import_path: eo_ray.serving.app:build_app`` with ``args: {model, version}`` serves."""
+    from ray import serve
+
+    from eo_ray.serving import request_log
+    from eo_ray.serving.app import build_app
+
+    _, (x_test, _) = fashion
+    app = build_app({"model": "fashion-cnn", "version": "best", "name": "from-config"})
+    serve.run(app, name="from-config", route_prefix="/from-config")
+    try:
+        body = json.dumps({"instances": (x_test[:3, None] / 255.0).tolist()}).encode()
+        code, out = _post(f"http://127.0.0.1:{serve_instance}/from-config/predict", body)
+        assert code == 200
+        assert out["version"] == fashion_cnn.version
+        assert len(out["predictions"]) == 3
+    finally:
+        serve.delete("from-config")
+        request_log.close("from-config")
