@@ -45,8 +45,13 @@ def _view_ref(feature_view: Any) -> tuple[str, int | None] | None:
     if feature_view is None:
         return None
     if isinstance(feature_view, str):
+        from eo_ray.featurestore import feature_store
+
         name, _, version = feature_view.partition(":")
-        return validate_name(name, "feature view"), int(version) if version.isdigit() else None
+        view = feature_store().get_feature_view(
+            validate_name(name, "feature view"), int(version) if version.isdigit() else None
+        )  # raises the feature store's not-found error before anything is deployed
+        return view.name, int(view.version)
     if hasattr(feature_view, "name") and hasattr(feature_view, "version"):
         return feature_view.name, int(feature_view.version)
     raise DeploymentConfigError(
@@ -91,7 +96,9 @@ def ensure_serve(host: str | None = None, port: int | None = None) -> tuple[str,
     return ("127.0.0.1" if wildcard else config.host), int(config.port)
 
 
-def build(config: ServerConfig, min_replicas: int = 1, max_replicas: int = 1) -> Any:
+def build(
+    config: ServerConfig, min_replicas: int = 1, max_replicas: int = 1, num_cpus: float = 0.5
+) -> Any:
     """The Serve application of ``config`` (autoscaling when max_replicas > min_replicas)."""
     if min_replicas == max_replicas:
         options: dict[str, Any] = {"num_replicas": max_replicas}
@@ -106,7 +113,9 @@ def build(config: ServerConfig, min_replicas: int = 1, max_replicas: int = 1) ->
                 "downscale_delay_s": 60,
             }
         }
-    return ModelServer.options(name=config.name, **options).bind(config)
+    return ModelServer.options(
+        name=config.name, ray_actor_options={"num_cpus": num_cpus}, **options
+    ).bind(config)
 
 
 def deploy(
@@ -123,6 +132,7 @@ def deploy(
     log_requests: bool = True,
     max_instances: int = 1024,
     max_body_bytes: int = 8 * 1024 * 1024,
+    num_cpus: float = 0.5,
     host: str | None = None,
     port: int | None = None,
 ) -> Deployment:
@@ -130,7 +140,8 @@ def deploy(
 
     ``version`` is a number, ``"best"`` (best ``metric``) or None (latest). ``batch_size``
     turns on dynamic batching; ``feature_view`` makes the deployment take entity keys and
-    fetch features from the view's online store; ``auth_token`` requires a bearer token.
+    fetch features from the view's online store; ``auth_token`` requires a bearer token;
+    ``num_cpus`` is reserved per replica.
     Redeploying a name replaces it in place.
     """
     from ray import serve
@@ -142,6 +153,8 @@ def deploy(
         raise DeploymentConfigError("auth_token must be a non-empty string or None.")
     if max_instances < 1 or max_body_bytes < 1:
         raise DeploymentConfigError("max_instances and max_body_bytes must be positive.")
+    if isinstance(num_cpus, bool) or not (isinstance(num_cpus, int | float) and num_cpus >= 0):
+        raise DeploymentConfigError(f"num_cpus must be a number >= 0; got {num_cpus!r}.")
     view = _view_ref(feature_view)
     host, port = ensure_serve(host, port)
     ws = workspace()
@@ -152,7 +165,7 @@ def deploy(
         version=mv.version,
         batch_size=batch_size,
         feature_view=view,
-        auth_token=auth_token,
+        auth_sha256=ServerConfig.token_hash(auth_token),
         log_requests=log_requests,
         max_instances=max_instances,
         max_body_bytes=max_body_bytes,
@@ -161,7 +174,8 @@ def deploy(
         from eo_ray.serving.request_log import writer_handle
 
         writer_handle(ws.root, name)
-    serve.run(build(config, min_replicas, max_replicas), name=name, route_prefix=f"/{name}")
+    app = build(config, min_replicas, max_replicas, float(num_cpus))
+    serve.run(app, name=name, route_prefix=f"/{name}")
     deployment = Deployment(
         name=name,
         model=mv.name,

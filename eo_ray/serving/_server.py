@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import hmac
 import json
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,15 +42,17 @@ class ServerConfig:
     batch_size: int | None = None
     batch_wait_s: float = 0.005
     feature_view: tuple[str, int | None] | None = None
-    auth_token: str | None = None
+    auth_sha256: str | None = None  # the bearer token's hash: the token itself is not shipped
     log_requests: bool = True
     max_instances: int = 1024
     max_body_bytes: int = 8 * 1024 * 1024
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def token_hash(token: str | None) -> str | None:
+        return None if token is None else hashlib.sha256(token.encode()).hexdigest()
 
 
 @serve.deployment(
-    ray_actor_options={"num_cpus": 0.5},
     max_ongoing_requests=64,
     graceful_shutdown_timeout_s=20,
     logging_config={"enable_access_log": False},
@@ -107,11 +110,12 @@ class ModelServer:
             return JSONResponse({"error": exc.message}, status_code=exc.status)
 
     def _check_auth(self, request: Request) -> None:
-        token = self.config.auth_token
-        if token is None:
+        expected = self.config.auth_sha256
+        if expected is None:
             return
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        digest = hashlib.sha256(given.encode()).hexdigest()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(digest, expected):
             raise RequestError(
                 401, "Missing or wrong bearer token: send 'Authorization: Bearer <token>'."
             )
@@ -231,7 +235,7 @@ class ModelServer:
             "batch_size": self.config.batch_size,
             "max_instances": self.config.max_instances,
             "max_body_bytes": self.config.max_body_bytes,
-            "auth": self.config.auth_token is not None,
+            "auth": self.config.auth_sha256 is not None,
         }
 
     def _log(self, request_id, start, status, error, instances, features, predictions) -> None:

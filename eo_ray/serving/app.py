@@ -31,7 +31,7 @@ def build_app(args: dict[str, Any]) -> Any:
         version=mv.version,
         batch_size=batch,
         feature_view=_view_ref(args.get("feature_view")),
-        auth_token=args.get("auth_token"),
+        auth_sha256=ServerConfig.token_hash(args.get("auth_token")),
         log_requests=bool(args.get("log_requests", True)),
     )
-    return build(config, low, high)
+    return build(config, low, high, float(args.get("num_cpus", 0.5)))

@@ -36,7 +36,11 @@ def _autoscaling(name: str) -> tuple[int, int, int]:
 def test_entity_keys_are_served_from_the_online_store(serve_instance, titanic_lr, titanic_view):
     view, df = titanic_view
     dep = eo.serving.deploy(
-        "titanic-lr", name="titanic-fv", feature_view=view, min_replicas=1, max_replicas=2
+        "titanic-lr",
+        name="titanic-fv",
+        feature_view=f"{view.name}:{view.version}",
+        min_replicas=1,
+        max_replicas=2,
     )
     try:
         assert _autoscaling("titanic-fv")[:2] == (1, 2)
@@ -56,5 +60,19 @@ def test_entity_keys_are_served_from_the_online_store(serve_instance, titanic_lr
         features = json.loads(log.features.iloc[-1])
         assert features[0]["Fare"] == pytest.approx(df.loc[1, "Fare"])
         assert json.loads(log.inputs.iloc[-1]) == keys
+        for start in range(1, 400, 40):  # enough traffic for a drift check against the view
+            dep.predict([{"PassengerId": k} for k in range(start, start + 40)])
+        report = eo.monitoring.drift("titanic-fv", reference=view, save=False)
+        assert {"Pclass", "SibSp", "Parch", "Fare"} <= {c.column for c in report.columns}
+        assert report.reference_rows == len(df)
+        assert report.prediction is not None
     finally:
         eo.serving.undeploy("titanic-fv")
+
+
+def test_unknown_feature_view_is_refused_before_deploying(serve_instance, titanic_lr):
+    from eo_ray.errors import EoRayError
+
+    with pytest.raises(EoRayError, match="no_such_view"):
+        eo.serving.deploy("titanic-lr", name="never", feature_view="no_such_view")
+    assert "never" not in [d.name for d in eo.serving.list()]
