@@ -59,6 +59,7 @@ class RequestLogWriter:
         self._flush_rows = flush_rows
         self._flush_s = flush_s
         self._written = 0
+        self._dropped = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
@@ -71,28 +72,51 @@ class RequestLogWriter:
             self.flush()
 
     def flush(self) -> int:
-        """Write the buffered rows now; return the number of rows written so far."""
+        """Write the buffered rows now; return the number of rows written so far.
+
+        A failed write keeps the rows for the next attempt; a row that does not fit the
+        schema (never written by the serving code) is dropped and counted, so it cannot
+        block the log.
+        """
         with self._write_lock:
             with self._lock:
                 rows, self._rows = self._rows, []
-            if rows:
-                from deltalake import write_deltalake
+            if not rows:
+                return self._written
+            from deltalake import write_deltalake
 
-                table = pa.Table.from_pylist(rows, schema=SCHEMA)
-                try:
-                    write_deltalake(
-                        self._uri, table, mode="append", storage_options=self._ws.storage_options
-                    )
-                except Exception:
-                    with self._lock:  # keep the rows for the next attempt
-                        self._rows[:0] = rows
-                    raise
-                self._written += len(rows)
+            table, rows = self._table(rows)
+            try:
+                write_deltalake(
+                    self._uri, table, mode="append", storage_options=self._ws.storage_options
+                )
+            except Exception:
+                with self._lock:
+                    self._rows[:0] = rows
+                raise
+            self._written += len(rows)
             return self._written
+
+    def _table(self, rows: list[dict[str, Any]]) -> tuple[pa.Table, list[dict[str, Any]]]:
+        try:
+            return pa.Table.from_pylist(rows, schema=SCHEMA), rows
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            good = []
+            for row in rows:
+                try:
+                    pa.Table.from_pylist([row], schema=SCHEMA)
+                    good.append(row)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+                    self._dropped += 1
+            return pa.Table.from_pylist(good, schema=SCHEMA), good
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"written": self._written, "buffered": len(self._rows)}
+            return {
+                "written": self._written,
+                "buffered": len(self._rows),
+                "dropped": self._dropped,
+            }
 
     def close(self) -> int:
         self._stop.set()
