@@ -167,29 +167,33 @@ def commit_files(
 def merge(
     dt: DeltaTable, source: Any, keys: list[str], metadata: dict[str, Any], attempts: int = 20
 ) -> dict[str, Any]:
-    """Upsert ``source`` on ``keys`` (update matches, insert the rest), retrying conflicts."""
+    """Upsert ``source`` on ``keys`` (update matches, insert the rest), retrying conflicts.
+
+    ``source`` is Arrow data or a callable giving a fresh Arrow stream for each attempt.
+    """
     predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
-    for attempt in range(attempts):
-        try:
-            src = source() if callable(source) else source
-            return (
-                dt.merge(
-                    src,
-                    predicate,
-                    source_alias="s",
-                    target_alias="t",
-                    commit_properties=CommitProperties(custom_metadata=metadata),
-                )
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .execute()
+
+    def attempt() -> dict[str, Any]:
+        return (
+            dt.merge(
+                source() if callable(source) else source,
+                predicate,
+                source_alias="s",
+                target_alias="t",
+                commit_properties=CommitProperties(custom_metadata=metadata),
             )
-        except CommitFailedError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
+        )
+
+    for retry in range(attempts - 1):
+        try:
+            return attempt()
+        except CommitFailedError:  # another writer committed first: re-read, merge again
+            time.sleep(0.05 * (retry + 1))
             dt.update_incremental()
-    raise AssertionError("unreachable")
+    return attempt()
 
 
 def find_version(dt: DeltaTable, commit_id: str) -> int:

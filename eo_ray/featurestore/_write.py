@@ -372,19 +372,25 @@ class _WriteBlocks:
         self.keys = keys
 
     def __call__(self, block: pa.Table) -> pa.Table:
+        """One row per written file; a block with bad data writes nothing and reports why."""
         import json
 
-        table = normalise_table(block)
-        nulls = _null_key_count(table, self.keys)
-        if nulls:
-            raise DataError(
-                f"{nulls} row(s) have a null or NaN key in {self.keys}; fill or drop them."
-            )
-        table = conform(table, self.schema, "(ray dataset)")
+        out_schema = pa.schema([("action", pa.string()), ("error", pa.string())])
+        try:
+            table = normalise_table(block)
+            nulls = _null_key_count(table, self.keys)
+            if nulls:
+                raise DataError(
+                    f"{nulls} row(s) have a null or NaN key in {self.keys}; fill or drop them."
+                )
+            table = conform(table, self.schema, "(ray dataset)")
+        except (DataError, SchemaError) as exc:  # reported as data: Ray would wrap the class
+            kind = "data" if isinstance(exc, DataError) else "schema"
+            return pa.table({"action": [None], "error": [f"{kind}:{exc}"]}, schema=out_schema)
         actions = _delta.write_files(table, self.table_path, self.filesystem, self.partition_by)
         return pa.table(
-            {"action": [json.dumps(a) for a in actions]},
-            schema=pa.schema([("action", pa.string())]),
+            {"action": [json.dumps(a) for a in actions], "error": [None] * len(actions)},
+            schema=out_schema,
         )
 
 
@@ -393,7 +399,6 @@ def _stage_ray(fg: FeatureGroup, ds: Any) -> tuple[Any, list[dict[str, Any]], in
     import json
 
     import pyarrow.dataset as pds
-    from ray.exceptions import RayTaskError
 
     arrow_schema = _ray_schema(ds)
     _check_key_columns(fg, arrow_schema.names)
@@ -402,29 +407,26 @@ def _stage_ray(fg: FeatureGroup, ds: Any) -> tuple[Any, list[dict[str, Any]], in
         empty = pa.schema(fields).empty_table()
         fg._record_schema(infer_schema(empty, fg.primary_key, fg.event_time, fg.partition_key))
     table_path = fg.ws.fs_path(fg.table_uri)
-    writer = _WriteBlocks
-    try:
-        out = ds.map_batches(
-            writer,
-            fn_constructor_args=(
-                fg.ws.root,
-                table_path,
-                fg.schema.to_list(),
-                fg.partition_key,
-                _merge_keys(fg),
-            ),
-            batch_format="pyarrow",
-            batch_size=None,
-            concurrency=(1, 4),
-        ).take_all()
-    except RayTaskError as exc:
-        err: BaseException | None = exc
-        while err is not None:  # the workers' DataError/SchemaError, under Ray's wrappers
-            if isinstance(err, (DataError, SchemaError)):
-                raise type(err)(f"Ray Dataset for feature group {fg.name!r}: {err}") from None
-            err = err.__cause__ or getattr(err, "cause", None)
-        raise
-    actions = [json.loads(row["action"]) for row in out]
+    out = ds.map_batches(
+        _WriteBlocks,
+        fn_constructor_args=(
+            fg.ws.root,
+            table_path,
+            fg.schema.to_list(),
+            fg.partition_key,
+            _merge_keys(fg),
+        ),
+        batch_format="pyarrow",
+        batch_size=None,
+        concurrency=(1, 4),
+    ).take_all()
+    actions = [json.loads(row["action"]) for row in out if row["action"] is not None]
+    errors = [row["error"] for row in out if row["error"] is not None]
+    if errors:
+        _discard(fg, actions)  # blocks that were fine wrote files; none is committed
+        kind, message = errors[0].split(":", 1)
+        error = DataError if kind == "data" else SchemaError
+        raise error(f"Ray Dataset for feature group {fg.name!r}: {message}")
     rows = sum(a["num_rows"] for a in actions)
     schema = fg.schema.to_arrow()
     part = None

@@ -94,13 +94,13 @@ def test_training_split_as_ray_dataset(ray_session, fs, titanic):
     assert sorted(ds.schema().names) == ["Age", "Pclass", "Survived"]
 
 
-def test_ray_dataset_with_null_keys_is_refused_in_one_sentence(ray_session, fs, titanic):
+def test_ray_dataset_with_null_keys_is_refused_in_one_sentence(ray_session, fs, chip_features):
     import ray.data
 
-    fg = fs.create_feature_group("titanic", primary_key=["PassengerId"])
-    fg.insert(titanic.iloc[:10])
-    bad = titanic.iloc[10:20].astype({"PassengerId": "float64"})
-    bad.loc[bad.index[0], "PassengerId"] = float("nan")
+    fg = fs.create_feature_group("chips", primary_key=["chip_id"])
+    fg.insert(chip_features.head(10))
+    bad = chip_features.iloc[10:20].astype({"chip_id": "float64"})
+    bad.loc[bad.index[0], "chip_id"] = float("nan")
     with pytest.raises(DataError, match="null or NaN key"):
         fg.insert(ray.data.from_pandas(bad))
     assert fg.table_version == 1
