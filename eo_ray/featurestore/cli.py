@@ -80,10 +80,57 @@ def list_(as_json: JsonOpt = False) -> None:
     )
 
 
+def _show_view(fs, name: str, version: int | None, as_json: bool) -> None:
+    fv = fs.get_feature_view(name, version)
+    datasets = []
+    for v in fv.training_dataset_versions():
+        meta = fv.get_training_dataset(v).meta
+        datasets.append(
+            {
+                "version": v,
+                "row_counts": meta["row_counts"],
+                "seed": meta["split"]["seed"],
+                "group_versions": meta["group_versions"],
+            }
+        )
+    doc = fv.to_dict() | {"features": fv.features, "training_datasets": datasets}
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(
+        f"[bold]{fv.name}[/bold] v{fv.version}  labels={fv.labels}\n{fv.description}\n"
+        f"features: {', '.join(fv.features)}"
+    )
+    _table(
+        "training datasets",
+        ["version", "rows per split", "seed", "read from"],
+        [
+            [
+                d["version"],
+                d["row_counts"],
+                d["seed"],
+                ", ".join(
+                    f"{g['group']} v{g['version']}@{g['table_version']}"
+                    for g in d["group_versions"]
+                ),
+            ]
+            for d in datasets
+        ],
+    )
+
+
 @app.command()
-def show(name: NameArg, version: VersionOpt = None, as_json: JsonOpt = False) -> None:
-    """A feature group's schema, keys, options, suite and the views that use it."""
+def show(
+    name: Annotated[str, typer.Argument(help="Feature group (or, with --view, view) name.")],
+    version: VersionOpt = None,
+    view: Annotated[bool, typer.Option("--view", help="Show a feature view.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """A group's schema, keys, suite and views; with --view, a view and its training data."""
     fs = _store()
+    if view:
+        _show_view(fs, name, version, as_json)
+        return
     fg = fs.get_feature_group(name, version)
     suite = fg.get_expectation_suite()
     doc = fg.to_dict() | {

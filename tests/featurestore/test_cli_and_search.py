@@ -66,7 +66,7 @@ def _json(args: list[str]):
     return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else None
 
 
-def test_cli_verbs_in_json(populated):
+def test_cli_verbs_in_json(populated, fs):
     code, listed = _json(["list"])
     assert code == 0
     assert [g["name"] for g in listed["feature_groups"]] == ["ships", "titanic"]
@@ -74,6 +74,11 @@ def test_cli_verbs_in_json(populated):
     code, shown = _json(["show", "titanic"])
     assert shown["used_by_views"] == ["survival:1"]
     assert [f["name"] for f in shown["schema"]][:2] == ["PassengerId", "Survived"]
+    fs.get_feature_view("survival").create_train_test_split(test_size=0.25, seed=5)
+    code, view = _json(["show", "--view", "survival"])
+    assert view["features"] == ["Age", "Fare"]
+    assert view["training_datasets"][0]["row_counts"] == {"train": 668, "test": 223}
+    assert view["training_datasets"][0]["group_versions"][0]["table_version"] == 1
     code, history = _json(["history", "titanic"])
     assert [h["version"] for h in history] == [1, 0]
     code, stats = _json(["stats", "titanic"])
@@ -90,10 +95,11 @@ def test_cli_verbs_in_json(populated):
 
 def test_cli_tables_and_errors(populated):
     runner = CliRunner()
-    for verb in (["list"], ["show", "titanic"], ["history", "titanic"], ["stats", "titanic"]):
+    verbs = (["list"], ["show", "titanic"], ["history", "titanic"], ["stats", "titanic"])
+    for verb in (*verbs, ["show", "--view", "survival"]):
         result = runner.invoke(app, verb)
         assert result.exit_code == 0, result.output
-        assert "titanic" in result.output or "Age" in result.output
+        assert "titanic" in result.output or "Age" in result.output or "survival" in result.output
     result = runner.invoke(app, ["show", "nope"])
     assert result.exit_code != 0
     assert "No feature group named 'nope'" in str(result.exception)
