@@ -103,6 +103,7 @@ class TrialOutcome:
     error: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     stop_reason: str | None = None
+    trial_id: int | None = None
 
 
 def result_value(result: Any, metric: str, reporter: Reporter) -> tuple[float, dict[str, Any]]:
@@ -159,4 +160,5 @@ def execute_trial(
         error=error,
         metrics=metrics,
         stop_reason=reason,
+        trial_id=reporter.trial_id,
     )

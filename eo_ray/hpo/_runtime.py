@@ -115,8 +115,8 @@ class RunStats:
         return self.busy_s / (workers * self.wall_s) if self.wall_s > 0 else 0.0
 
 
-# Called after each scheduling round: (the trial that just ended and its outcome, or None;
-# counts of running / completed / stopped / failed trials).
+# Called when a trial ends: (None, its outcome, counts of running / completed / stopped /
+# failed trials); the first argument is kept for listeners that want the spec later.
 Listener = Callable[[TrialSpec | None, TrialOutcome | None, dict[str, int]], None]
 
 
@@ -126,51 +126,63 @@ def run_trials(
     """Drive a search to its end: give every free worker the next trial the optimizer actor
     ``state`` asks for; tell it each outcome; replace a worker that died and re-run its trial
     (bounded by the state's ``max_retries``). ``batched=True`` is the synchronous baseline:
-    fill every worker, then wait for the whole batch before asking again."""
+    fill every worker, then wait for the whole batch before asking again.
+
+    The driver never blocks on the optimizer: a free worker is handed the *reference* to the
+    answer of ``ask``, which Ray resolves on the way, so a trial starts one hop after the
+    previous one ended. A worker handed "no trial" returns None and its slot stays free until
+    another trial ends (an optimizer may have new work then, e.g. an ASHA promotion).
+    """
     import ray
     from ray.exceptions import RayActorError, RayTaskError
 
     start = time.perf_counter()
     free: deque[int] = deque(range(pool.size))
-    running: dict[Any, tuple[int, TrialSpec]] = {}
+    running: dict[Any, tuple[int, Any]] = {}  # run ref -> (slot, ref of its TrialSpec)
     counts = {"running": 0, "completed": 0, "stopped": 0, "failed": 0}
     busy = 0.0
+    starved = False  # the last ask gave nothing: wait for a trial to end before asking again
     while True:
-        if not batched or not running:
+        if not starved and (not batched or not running):
             while free:
-                spec = ray.get(state.ask.remote(free[0]))
-                if spec is None:
-                    break
                 slot = free.popleft()
-                running[pool.submit(slot, spec)] = (slot, spec)
-        counts["running"] = len(running)
-        if listener:
-            listener(None, None, counts)
+                spec_ref = state.ask.remote(slot)
+                running[pool.submit(slot, spec_ref)] = (slot, spec_ref)
         if not running:
             break
         ready, _ = ray.wait(list(running), num_returns=1)
-        ref = ready[0]
-        slot, spec = running.pop(ref)
+        slot, spec_ref = running.pop(ready[0])
         try:
-            outcome: TrialOutcome = ray.get(ref)
+            outcome: TrialOutcome | None = ray.get(ready[0])
         except RayActorError as exc:
             pool.replace(slot)
-            retry = ray.get(state.retry.remote(spec.id, str(exc).splitlines()[0]))
+            spec = ray.get(spec_ref)
+            retry = None
+            if spec is not None:
+                retry = ray.get(state.retry.remote(spec.id, str(exc).splitlines()[0]))
+                counts["failed"] += retry is None
             if retry is not None:
-                running[pool.submit(slot, retry)] = (slot, retry)
+                running[pool.submit(slot, retry)] = (slot, ray.put(retry))
             else:
-                counts["failed"] += 1
                 free.append(slot)
             continue
         except RayTaskError as exc:  # the worker code itself broke: deterministic
             now = time.time()
-            outcome = TrialOutcome(TrialStatus.FAILED, None, [], now, now, error=str(exc))
-        busy += outcome.ended_at - outcome.started_at
-        state.tell.remote(spec.id, outcome)  # ordered before this driver's next ask
-        counts[outcome.status.value] += 1
+            spec = ray.get(spec_ref)
+            outcome = TrialOutcome(
+                TrialStatus.FAILED, None, [], now, now, error=str(exc), trial_id=spec.id
+            )
         free.append(slot)
+        if outcome is None:
+            starved = True
+            continue
+        starved = False
+        busy += outcome.ended_at - outcome.started_at
+        state.tell.remote(outcome.trial_id, outcome)  # ordered before this driver's next ask
+        counts[outcome.status.value] += 1
+        counts["running"] = len(running)
         if listener:
-            listener(spec, outcome, counts)
+            listener(None, outcome, counts)
     return RunStats(time.perf_counter() - start, busy, pool.replacements)
 
 

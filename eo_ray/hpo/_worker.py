@@ -80,14 +80,23 @@ class TrialWorker:
         self._build()
         return os.getpid()
 
-    def run(self, spec: TrialSpec) -> TrialOutcome:
-        """Run one trial; every way it ends is an outcome (the worker dying is the caller's)."""
+    def run(self, spec: TrialSpec | None) -> TrialOutcome | None:
+        """Run one trial; every way it ends is an outcome (the worker dying is the caller's).
+        ``None`` (the optimizer had nothing to run) gives None back."""
+        if spec is None:
+            return None
         try:
             context = self._build()
         except Exception as exc:  # noqa: BLE001 - a broken builder fails the trial, not the pool
             now = time.time()
             return TrialOutcome(
-                TrialStatus.FAILED, None, [], now, now, error=f"a builder failed: {exc!r}"
+                TrialStatus.FAILED,
+                None,
+                [],
+                now,
+                now,
+                error=f"a builder failed: {exc!r}",
+                trial_id=spec.id,
             )
         log_dir = f"{self.log_root}/trial_{spec.id}" if self.log_root else None
         reporter = HeartbeatReporter(
