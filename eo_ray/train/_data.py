@@ -1,8 +1,9 @@
 """Training data: normalise what users pass into a Ray Dataset, and the per-worker shard view.
 
 ``fit(data=...)`` accepts a ``ray.data.Dataset``, a pandas DataFrame, numpy arrays (one
-array, an ``(x, y)`` tuple or a ``{column: array}`` dict) or any object with a ``to_ray()``
-or ``to_pandas()`` method (a feature view's training data). Each worker sees only its own
+array, an ``(x, y)`` tuple or a ``{column: array}`` dict), a feature view (its training data
+is created and recorded) or any object with a ``to_ray()`` or ``to_pandas()`` method (a split
+of a feature view's training dataset). Each worker sees only its own
 :class:`Shard`, which counts the rows it hands out so throughput needs no user code.
 """
 
@@ -41,6 +42,8 @@ def as_dataset(data: Any):
 
     if data is None or isinstance(data, ray.data.Dataset):
         return data
+    if hasattr(data, "create_training_data"):  # a feature view: record its training data
+        data = data.create_training_data().split("train")
     if hasattr(data, "to_ray") and callable(data.to_ray):
         return data.to_ray()
     if isinstance(data, pd.DataFrame):

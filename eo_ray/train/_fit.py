@@ -181,6 +181,8 @@ def _describe(data: Any) -> Any:
     """A small JSON reference to the training data for the run's provenance."""
     if data is None:
         return None
+    if hasattr(data, "td") and hasattr(data, "split"):  # a split of a training dataset
+        return {"training_dataset": getattr(data.td, "uri", str(data.td)), "split": data.split}
     if hasattr(data, "name") and hasattr(data, "version"):
         return {"feature_view": str(data.name), "version": getattr(data, "version", None)}
     if isinstance(data, tuple):

@@ -220,6 +220,51 @@ def test_cli_lists_and_shows_runs(allreduce_torch):
     assert allreduce_torch.run_id in [r["run_id"] for r in json.loads(listed.output)]
     shown = runner.invoke(app, ["train", "show", allreduce_torch.run_id])
     assert shown.exit_code == 0, shown.output
-    assert "samples_per_s" in shown.output
+    assert allreduce_torch.run_id in shown.output
+    shown_json = runner.invoke(app, ["train", "show", allreduce_torch.run_id, "--json"])
+    assert json.loads(shown_json.output)["history"][-1]["samples_per_s"] > 0
     missing = runner.invoke(app, ["train", "show", "no-such-run"])
     assert missing.exit_code != 0
+
+
+def test_runs_are_recorded_as_experiments(allreduce_torch):
+    record = eo.experiments.get(allreduce_torch.experiment_id)
+    assert record.kind == "train"
+    assert record.status.value == "completed"
+    assert record.params["strategy"] == "allreduce"
+    assert record.dataset == {"type": "numpy", "shapes": [[1024, 28, 28], [1024]]}
+
+
+def _hpo_style(config, reporter):
+    for step in range(3):
+        reporter.report(config["base"] + step, step=step)
+
+
+def test_an_hpo_style_function_runs_unchanged(ray_session):
+    res = fit(_hpo_style, strategy="parameter_server", num_workers=2, config={"base": 10})
+    assert [rec["value"] for rec in res.history] == [10.0, 11.0, 12.0]
+    assert res.export_files == []  # nothing prepared, nothing to export
+
+
+@pytest.mark.parametrize("kind", ["dataframe", "dict", "dataset"])
+def test_data_forms_are_split_into_equal_shards(ray_session, kind):
+    import pandas as pd
+
+    from eo_ray.train import as_dataset
+
+    frame = pd.DataFrame({"a": np.arange(10), "b": np.arange(10) * 2.0})
+    data = {
+        "dataframe": frame,
+        "dict": {"a": frame["a"].to_numpy(), "img": np.zeros((10, 3, 3))},
+        "dataset": ray.data.from_pandas(frame),
+    }[kind]
+    ds = as_dataset(data)
+    assert ds.count() == 10
+    assert sorted(s.count() for s in ds.split(2, equal=True)) == [5, 5]
+
+
+def test_arrays_of_different_lengths_are_refused():
+    from eo_ray.train import as_dataset
+
+    with pytest.raises(TrainConfigError, match="different lengths"):
+        as_dataset((np.zeros((3, 2)), np.zeros(4)))
