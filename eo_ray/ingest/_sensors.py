@@ -246,7 +246,7 @@ class OpenSARShipChip(Sentinel1):
     name = "opensarship"
     filename_regex = (
         r"(?:^|/)(?P<patch>Patch(?:_Cal|_Uint8|_RGB)?)/(?:Visual_)?(?P<label>[^/]+?)"
-        r"_x(?P<x>\d+)_y(?P<y>\d+)(?:_(?P<pol>vv|vh|hh|hv))?\.tiff?$"
+        r"_x(?P<x>\d+)_y(?P<y>\d+)(?:_(?P<chip_pol>vv|vh|hh|hv))?\.tiff?$"
     )
     georeferenced = False
 
@@ -274,8 +274,8 @@ class OpenSARShipChip(Sentinel1):
 
     @classmethod
     def band_names(cls, groups: dict[str, Any], count: int) -> list[str]:
-        if "pol" in groups and count == 1:
-            return [groups["pol"].upper()]
+        if "chip_pol" in groups and count == 1:
+            return [groups["chip_pol"].upper()]
         return super().band_names(groups, count)
 
     @classmethod

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import numpy as np
 
-from eo_ray.ingest._gdal import GdalOptions, gdal_path
+from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path
 from eo_ray.ingest._scan import Failure, _file_size, inspect_raster
 from eo_ray.ingest._windows import EDGE_MODES, centred_window, grid_windows, inside
 from eo_ray.ingest.catalog import Catalog, SearchResult, _ensure_ray, scan_items
@@ -265,6 +265,8 @@ def plan_items(
     options: GdalOptions,
 ) -> tuple[list[ItemPlan], list[dict[str, str]], list[int]]:
     """Plan the windows of items (a Ray task): plans, failures and the samples placed."""
+    from rasterio.errors import RasterioError
+
     plans, failures, placed = [], [], []
     with options.env():
         for raw in items:
@@ -273,6 +275,10 @@ def plan_items(
                 plan, fails = _plan_one(item, opts, samples, samples_crs)
             except RasterInputError as exc:
                 failures.append(Failure(item.href, str(exc), "chips").to_dict())
+                continue
+            except RasterioError as exc:  # e.g. an object deleted since the scan
+                reason = f"cannot be read ({describe_error(exc)})"
+                failures.append(Failure(item.href, reason, "chips").to_dict())
                 continue
             failures += [f.to_dict() for f in fails]
             if plan is not None:
