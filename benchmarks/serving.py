@@ -122,15 +122,27 @@ async def _load(url: str, payloads: list[bytes], concurrency: int, total: int) -
         "rps": len(latencies) / elapsed,
         "errors": errors,
         "requests": total,
+        "warmup": min(8, total),
     }
 
 
 def measure(url: str, payloads: list[bytes], requests: int) -> dict[int, dict]:
+    """One round: every concurrency level against ``url`` (c=1 gets a quarter of the requests)."""
     out = {}
     for c in LEVELS:
-        n = max(requests // 4, 50) if c == 1 else requests
+        n = max(requests // 4, 25) if c == 1 else requests
         out[c] = asyncio.run(_load(url, payloads, c, n))
-        print(f"  c={c:<3} {out[c]}", flush=True)
+    return out
+
+
+def median_of(rounds: list[dict[int, dict]]) -> dict[int, dict]:
+    """Per level: the median p50, p99 and req/s over rounds; errors and requests summed."""
+    out = {}
+    for c in LEVELS:
+        runs = [r[c] for r in rounds]
+        out[c] = {k: float(np.median([r[k] for r in runs])) for k in ("p50_ms", "p99_ms", "rps")}
+        out[c]["errors"] = sum(r["errors"] for r in runs)
+        out[c]["requests"] = sum(r["requests"] + r["warmup"] for r in runs)
     return out
 
 
@@ -146,45 +158,48 @@ def fastapi_server(port: int, model_path: str) -> None:
     model = torch.jit.load(model_path, map_location="cpu").eval()
     app = FastAPI()
 
-    @app.post("/predict")
-    async def predict(request: Request) -> JSONResponse:
+    async def predict(request):
         x = np.asarray((await request.json())["instances"], dtype=np.float32)
         with torch.inference_mode():
             out = model(torch.from_numpy(x)).numpy()
         return JSONResponse({"predictions": out.argmax(1).tolist(), "scores": out.tolist()})
 
+    # Real classes, not the strings `from __future__ import annotations` would leave.
+    predict.__annotations__ = {"request": Request, "return": JSONResponse}
+    app.post("/predict")(predict)
+
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def run_fastapi(mv, payloads: list[bytes], requests: int) -> dict[int, dict]:
-    port = free_port()
-    model_path = Path(tempfile.mkdtemp()) / mv.artifact
+def start_fastapi(mv) -> tuple[str, subprocess.Popen]:
+    """Start the reference app in its own process; return its URL and the process."""
     from eo_ray.storage import Workspace
 
+    port = free_port()
+    model_path = Path(tempfile.mkdtemp()) / mv.artifact
     model_path.write_bytes(Workspace(mv.root).read_bytes(f"{mv.uri}/{mv.artifact}"))
     proc = subprocess.Popen(
         [sys.executable, __file__, "--fastapi-server", str(port), str(model_path)],
         stdout=subprocess.DEVNULL,
     )
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the FastAPI reference did not start") from None
-                time.sleep(0.2)
-        return measure(f"http://127.0.0.1:{port}/predict", payloads, requests)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    deadline = time.time() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return f"http://127.0.0.1:{port}/predict", proc
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the FastAPI reference did not start") from None
+            time.sleep(0.2)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=800, help="requests per level (c=8, 32)")
+    parser.add_argument(
+        "--requests", type=int, default=400, help="requests per level and round (c=8, 32)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--train-images", type=int, default=6000)
     parser.add_argument("--results", default=str(HERE / "RESULTS.md"), help="'' to not record")
@@ -206,23 +221,34 @@ def main() -> None:
     serve.start(http_options={"host": "127.0.0.1", "port": free_port()})
     mv = train_and_register(args.train_images)
     payloads = bodies()
-    results: dict[str, dict[int, dict]] = {}
     configs = {
         "serve": {"log_requests": False, "batch_size": None},
         "serve+log": {"log_requests": True, "batch_size": None},
         "serve+log+batch": {"log_requests": True, "batch_size": args.batch_size},
     }
+    urls = {}
     for label, options in configs.items():
-        print(label, flush=True)
+        dep = eo.serving.deploy(
+            "bench-cnn", name=label.replace("+", "-"), min_replicas=1, max_replicas=1, **options
+        )
+        urls[label] = f"{dep.url}/predict"
+    urls["fastapi"], proc = start_fastapi(mv)
+    rounds: dict[str, list] = {label: [] for label in urls}
+    try:
+        for r in range(args.rounds):  # interleaved, so load from elsewhere hits every setup
+            for label, url in urls.items():
+                rounds[label].append(measure(url, payloads, args.requests))
+                rps = {c: round(v["rps"]) for c, v in rounds[label][-1].items()}
+                print(f"round {r + 1} {label:<16} req/s {rps}", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    results = {label: median_of(runs) for label, runs in rounds.items()}
+    for label, options in configs.items():
         name = label.replace("+", "-")
-        dep = eo.serving.deploy("bench-cnn", name=name, min_replicas=1, max_replicas=1, **options)
-        results[label] = measure(f"{dep.url}/predict", payloads, args.requests)
         if options["log_requests"]:
-            logged = len(eo.monitoring.requests(name))
-            results[label]["logged"] = logged
+            results[label]["logged"] = len(eo.monitoring.requests(name))
         eo.serving.undeploy(name)
-    print("fastapi", flush=True)
-    results["fastapi"] = run_fastapi(mv, payloads, args.requests)
     serve.shutdown()
     eo.shutdown()
     wall = time.time() - started
@@ -253,7 +279,8 @@ def report(results: dict, args, mv, wall: float) -> str:
         f"## Serving (benchmarks/serving.py) — {dt.date.today().isoformat()}",
         "",
         f"Command: `python benchmarks/serving.py --requests {args.requests} "
-        f"--batch-size {args.batch_size}` ({wall:.0f} s wall).  ",
+        f"--rounds {args.rounds} --batch-size {args.batch_size}` ({wall:.0f} s wall; medians "
+        "of the interleaved rounds).  ",
         f"Machine: 2-core x86-64, 24 GiB, no GPU, shared with other jobs; Python "
         f"{platform.python_version()}. Model: Fashion-MNIST CNN (torch_cnn, 16/32 filters, "
         f"accuracy {mv.metrics['accuracy']:.3f}), one 28×28 image per request, one replica.",

@@ -8,6 +8,7 @@ groups concurrent requests into one model call (``serve.batch``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -73,6 +74,7 @@ class ModelServer:
         self.view = self._feature_view(config)
         self.replica = _replica_id()
         self.log = None
+        self._pending: list[dict[str, Any]] = []
         if config.log_requests:
             from eo_ray.serving.request_log import writer_handle
 
@@ -256,13 +258,22 @@ class ModelServer:
             "predictions": None if predictions is None else json.dumps(predictions),
             "latency_ms": (time.perf_counter() - start) * 1000.0,
         }
-        self.log.append.remote([row])
+        self._pending.append(row)
+        if len(self._pending) == 1:  # first row of this loop turn: send them all at its end
+            asyncio.get_running_loop().call_soon(self._send_rows)
+
+    def _send_rows(self) -> None:
+        """Hand the rows finished in one event-loop turn to the logger in one actor call."""
+        rows, self._pending = self._pending, []
+        if rows and self.log is not None:
+            self.log.append.remote(rows)
 
     def __del__(self) -> None:
-        # Rows are handed to the logger actor as each request finishes; on a clean stop ask it
-        # to write them now rather than at its next tick.
+        # Rows reach the logger actor within one event-loop turn of their request; on a clean
+        # stop send any still here and ask the actor to write them now, not at its next tick.
         if getattr(self, "log", None) is not None:
             with contextlib.suppress(Exception):  # the cluster may already be going away
+                self._send_rows()
                 self.log.flush.remote()
 
 
