@@ -102,14 +102,16 @@ class Shard:
         return {name: np.concatenate(arrs) for name, arrs in parts.items()}
 
     def to_tf(self, features: str, label: str, batch_size: int = 256):
-        """The shard as a batched ``tf.data.Dataset`` of ``(features, label)``.
-
-        Auto-sharding is off: the shard is already this worker's part of the data.
-        """
-        import tensorflow as tf
-
+        """The shard as a batched ``tf.data.Dataset`` of ``(features, label)``."""
         arrays = self.to_numpy()
-        ds = tf.data.Dataset.from_tensor_slices((arrays[features], arrays[label]))
-        options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-        return ds.batch(batch_size).with_options(options)
+        return tf_dataset(arrays[features], arrays[label], batch_size)
+
+
+def tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int):
+    """A batched ``tf.data.Dataset`` of one worker's rows, auto-sharding off: the rows are
+    already this worker's shard, and MultiWorkerMirroredStrategy must not shard them again."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).with_options(options)

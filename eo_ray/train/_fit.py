@@ -71,9 +71,9 @@ def fit(
     """Train with ``train_loop(config, data, reporter)`` on ``num_workers`` workers.
 
     ``strategy`` is ``"allreduce"`` (Ray Train: torch DDP or TF MultiWorkerMirroredStrategy)
-    or ``"parameter_server"`` (parameter-server actors; torch; ``mode="sync"`` or
-    ``"async"`` with ``max_staleness`` through ``strategy_options``: ``ps_mode``,
-    ``max_staleness``, ``num_servers``). ``data`` is split into one shard per worker.
+    or ``"parameter_server"`` (parameter-server actors, torch; options ``ps_mode="sync"`` or
+    ``"async"``, ``max_staleness`` for async, ``num_servers`` shards of the parameters).
+    ``data`` is split into one shard per worker.
     Checkpoints are written every ``checkpoint_every`` reported steps under the workspace and
     a failed worker group restarts from the latest up to ``max_failures`` times. ``mode``
     says whether a higher (``"max"``) or lower reported ``value`` is better.
@@ -98,12 +98,7 @@ def fit(
         raise TrainConfigError(f"mode must be 'max' or 'min'; got {mode!r}.")
     if config is not None and not isinstance(config, dict):
         raise TrainConfigError(f"config must be a dict; got {type(config).__name__}.")
-    unknown = set(strategy_options) - set(getattr(impl, "options", ()))
-    if unknown:
-        raise TrainConfigError(
-            f"Unknown option(s) {sorted(unknown)} for strategy {strategy!r}; "
-            f"it accepts {sorted(getattr(impl, 'options', ())) or 'none'}."
-        )
+    strategy_options = impl.validate(strategy_options)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     run_id = validate_name(name or f"{strategy}-{framework}-{stamp}-{uuid.uuid4().hex[:6]}", "run")
     _check_resources(num_workers, cpus_per_worker, use_gpu)

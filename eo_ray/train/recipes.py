@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from eo_ray.train._data import tf_dataset
+
 
 def torch_cnn(channels: int, height: int, width: int, classes: int, filters: int = 16) -> Any:
     """A small CNN: two conv + max-pool blocks and a linear head."""
@@ -165,7 +167,7 @@ def keras_classifier_loop(config: dict[str, Any], data: Any, reporter: Any) -> N
         arrays = data.to_numpy()
         x = _images(arrays["x"], channels, True)
         y = arrays["y"].astype("int64")
-        dist = strategy.experimental_distribute_dataset(_tf_dataset(x, y, batch_size))
+        dist = strategy.experimental_distribute_dataset(tf_dataset(x, y, batch_size))
         loss_sum, correct, total = 0.0, 0.0, 0
         for xb, yb in dist:
             loss, hits = train_step(xb, yb)
@@ -177,12 +179,3 @@ def keras_classifier_loop(config: dict[str, Any], data: Any, reporter: Any) -> N
             metrics["accuracy"] = float((logits.argmax(1) == np.asarray(held_out[1])).mean())
         value = metrics.get("accuracy", metrics["train_accuracy"])
         reporter.report(value, step=epoch, **metrics)
-
-
-def _tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int) -> Any:
-    """A batched tf.data pipeline of this worker's rows (already sharded: auto-shard off)."""
-    import tensorflow as tf
-
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).with_options(options)

@@ -45,6 +45,19 @@ class Strategy:
 
     name: str = ""
     frameworks: tuple[str, ...] = ("torch", "tensorflow")
+    options: tuple[str, ...] = ()
+
+    def validate(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Check the strategy's own options (``fit(**options)``); return them completed."""
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            from eo_ray.train.errors import TrainConfigError
+
+            raise TrainConfigError(
+                f"Unknown option(s) {unknown} for strategy {self.name!r}; "
+                f"it accepts {sorted(self.options) or 'none'}."
+            )
+        return dict(options)
 
     def run(self, job: TrainJob) -> StrategyOutcome:
         raise NotImplementedError

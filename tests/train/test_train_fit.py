@@ -194,6 +194,9 @@ def test_gpus_that_are_not_there_are_refused(ray_session):
         ({"max_failures": -1}, "max_failures"),
         ({"mode": "best"}, "mode"),
         ({"ps_mode": "sync"}, "Unknown option"),
+        ({"strategy": "parameter_server", "ps_mode": "gossip"}, "ps_mode"),
+        ({"strategy": "parameter_server", "max_staleness": -1}, "max_staleness"),
+        ({"strategy": "parameter_server", "num_servers": 0}, "num_servers"),
         ({"data": "a string"}, "Cannot train on data"),
     ],
 )

@@ -22,15 +22,23 @@ class ParameterServerStrategy(Strategy):
     frameworks = ("torch",)
     options = ("ps_mode", "max_staleness", "num_servers")
 
-    def run(self, job: TrainJob) -> StrategyOutcome:
-        mode = job.options.get("ps_mode", SYNC)
+    def validate(self, options: dict[str, Any]) -> dict[str, Any]:
+        options = super().validate(options)
+        mode = options.setdefault("ps_mode", SYNC)
         if mode not in (SYNC, ASYNC):
             raise TrainConfigError(f"ps_mode must be 'sync' or 'async'; got {mode!r}.")
-        staleness = job.options.get("max_staleness", 2 * job.spec.num_workers)
-        servers = job.options.get("num_servers", 1)
-        for label, val, low in (("max_staleness", staleness, 0), ("num_servers", servers, 1)):
+        options.setdefault("num_servers", 1)
+        for label, low in (("max_staleness", 0), ("num_servers", 1)):
+            val = options.get(label, low)
             if isinstance(val, bool) or not isinstance(val, int) or val < low:
                 raise TrainConfigError(f"{label} must be an integer >= {low}; got {val!r}.")
+        return options
+
+    def run(self, job: TrainJob) -> StrategyOutcome:
+        mode = job.options["ps_mode"]
+        # Async default: a gradient may be two rounds of all workers old.
+        staleness = job.options.get("max_staleness", 2 * job.spec.num_workers)
+        servers = job.options["num_servers"]
         parts = self._split(job)
         failures = 0
         while True:
