@@ -161,8 +161,8 @@ def mnist_train(hparams: dict, reporter: Any, epochs: int = 1) -> dict[str, floa
 
 
 def ship_data(size: int = 32, classes: int = 3) -> dict[str, Any]:
-    """OpenSARShip chips of the ``classes`` most frequent classes, centre-cropped/padded to
-    ``size``, log-scaled and standardised; 80/20 split (a worker builder)."""
+    """OpenSARShip chips of the ``classes`` most frequent classes: VV backscatter in dB,
+    centre-cropped or padded to ``size``, standardised; 80/20 split (a worker builder)."""
     import numpy as np
 
     from eo_ray.datasets import load_opensarship
@@ -173,12 +173,13 @@ def ship_data(size: int = 32, classes: int = 3) -> dict[str, Any]:
     rows = [i for i, c in enumerate(ships.manifest["class"]) if c in keep]
     chips = []
     for i in rows:
-        chip = np.abs(ships.read(i)[:1].astype("float32"))[0]
-        out = np.zeros((size, size), dtype="float32")
-        h, w = min(size, chip.shape[0]), min(size, chip.shape[1])
-        top, left = (chip.shape[0] - h) // 2, (chip.shape[1] - w) // 2
-        out[:h, :w] = chip[top : top + h, left : left + w]
-        chips.append(np.log1p(out))
+        db = 10.0 * np.log10(np.maximum(ships.read(i)[0].astype("float64"), 1e-6))
+        out = np.full((size, size), db.min(), dtype="float32")  # pad with the chip's floor
+        h, w = min(size, db.shape[0]), min(size, db.shape[1])
+        top, left = (db.shape[0] - h) // 2, (db.shape[1] - w) // 2
+        oy, ox = (size - h) // 2, (size - w) // 2
+        out[oy : oy + h, ox : ox + w] = db[top : top + h, left : left + w]
+        chips.append(out)
     x = np.stack(chips)[..., None]
     x = (x - x.mean()) / (x.std() + 1e-6)
     y = np.array([keep.index(ships.manifest["class"].iloc[i]) for i in rows])

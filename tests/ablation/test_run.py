@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 
 import pytest
 
@@ -116,3 +117,47 @@ def test_mnist_layer_study_removes_layers_on_the_workers():
     table = result.ranking()
     assert set(table["component"]) == {"base", "second_conv", "dense_layer", "dropouts"}
     assert (table["mean"] > 0.2).all()  # every variant beats chance (0.1) after one epoch
+
+
+STUDY_FILE = """
+from eo_ray.ablation import AblationStudy
+from eo_ray.ablation.examples import titanic_frame
+
+
+def make_study():
+    study = AblationStudy("cli-study", data=titanic_frame(), label="survived")
+    study.features.include("sex", "age")
+    return study
+
+
+def not_a_study():
+    return 42
+"""
+
+
+def test_cli_run_show_list(tmp_path):
+    from typer.testing import CliRunner
+
+    from eo_ray.cli import app
+
+    (tmp_path / "studies.py").write_text(STUDY_FILE)
+    runner = CliRunner()
+    target = "eo_ray.ablation.examples:titanic_logistic"
+    study = f"{tmp_path / 'studies.py'}:make_study"
+    ran = runner.invoke(
+        app, ["ablation", "run", target, "--study", study, "--workers", "2", "--json"]
+    )
+    assert ran.exit_code == 0, ran.output
+    data = json.loads(ran.stdout[ran.stdout.index("{") :])
+    assert [row["component"] for row in data["ranking"]] == ["base", "sex", "age"]
+    shown = runner.invoke(app, ["ablation", "show", data["experiment_id"]])
+    assert shown.exit_code == 0, shown.output
+    assert "sex" in shown.stdout
+    assert "diff" in shown.stdout
+    listed = runner.invoke(app, ["ablation", "list", "--json"])
+    assert data["experiment_id"] in listed.stdout
+    bad = runner.invoke(
+        app, ["ablation", "run", target, "--study", f"{tmp_path / 'studies.py'}:not_a_study"]
+    )
+    assert bad.exit_code != 0
+    assert "must return an AblationStudy" in f"{bad.output}{bad.exception}"
