@@ -15,6 +15,7 @@ def quote(name: str) -> str:
 def connect(threads: int | None = None, **relations: Any) -> duckdb.DuckDBPyConnection:
     """A fresh connection with each Arrow table/dataset/reader registered under its name."""
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # never draw on the user's terminal
     if threads:
         con.execute(f"SET threads TO {int(threads)}")
     for name, obj in relations.items():

@@ -27,7 +27,7 @@ from eo_ray.featurestore.errors import (
     ValidationFailedError,
 )
 from eo_ray.featurestore.expectations import ValidationReport, validate
-from eo_ray.featurestore.online import encode_key, encode_row
+from eo_ray.featurestore.online import encode_key
 from eo_ray.featurestore.schema import (
     Schema,
     conform,
@@ -328,25 +328,53 @@ def _needs_merge(fg: FeatureGroup, dt: Any, source: Any) -> bool:
 
 
 def write_online(fg: FeatureGroup, source: Any) -> int:
-    """Put the latest row per primary key of ``source`` into the online store."""
+    """Put the latest row per primary key of ``source`` into the online store.
+
+    DuckDB picks the latest rows and encodes them as JSON in the form of
+    :func:`eo_ray.featurestore.online.encode_row` (vectorised); keys are encoded here.
+    """
     store = fg.online_store()
     keys = ", ".join(quote(k) for k in fg.primary_key)
     order = f"ORDER BY {quote(fg.event_time)} DESC" if fg.event_time else ""
+    ts = f"epoch({quote(fg.event_time)})::DOUBLE" if fg.event_time else "0.0::DOUBLE"
+    value = _json_row_sql(fg.schema.to_arrow())
     con = connect(src=source)
-    sql = f"SELECT * FROM src QUALIFY row_number() OVER (PARTITION BY {keys} {order}) = 1"  # noqa: S608
-    reader = con.sql(sql).to_arrow_reader(50_000)
+    con.execute("SET TimeZone = 'UTC'")
+    sql = (
+        f"SELECT {keys}, {ts} AS __ts, {value} AS __v FROM src "  # noqa: S608 - quoted names
+        f"QUALIFY row_number() OVER (PARTITION BY {keys} {order}) = 1"
+    )
     count = 0
-    for batch in reader:
-        rows = batch.to_pylist()
-        store.write(fg.online_table, (_online_row(fg, row) for row in rows))
-        count += len(rows)
+    for batch in con.sql(sql).to_arrow_reader(50_000):
+        key_cols = [batch.column(i).to_pylist() for i in range(len(fg.primary_key))]
+        encoded = [encode_key(k) for k in zip(*key_cols, strict=True)]
+        stamps = batch.column(len(fg.primary_key)).to_pylist()
+        values = batch.column(len(fg.primary_key) + 1).to_pylist()
+        store.write(fg.online_table, zip(encoded, stamps, values, strict=True))
+        count += batch.num_rows
     con.close()
     return count
 
 
-def _online_row(fg: FeatureGroup, row: dict[str, Any]) -> tuple[str, float, str]:
-    ts = row[fg.event_time].timestamp() if fg.event_time else 0.0
-    return encode_key([row[k] for k in fg.primary_key]), ts, encode_row(row)
+def _json_row_sql(schema: pa.Schema) -> str:
+    """A DuckDB expression giving each row as the JSON text of ``encode_row``."""
+    parts = []
+    for fld in schema:
+        col, dtype = quote(fld.name), fld.type
+        if pa.types.is_timestamp(dtype):
+            expr = f"json_object('$t', strftime({col}, '%Y-%m-%dT%H:%M:%S.%f+00:00'))"
+        elif pa.types.is_date(dtype):
+            expr = f"json_object('$t', strftime({col}, '%Y-%m-%d'))"
+        elif pa.types.is_binary(dtype):
+            expr = f"json_object('$b', lower(hex({col})))"
+        elif pa.types.is_floating(dtype):
+            expr = f"CASE WHEN isnan({col}) OR isinf({col}) THEN NULL ELSE {col} END"
+        else:
+            expr = col
+        if expr != col:
+            expr = f"CASE WHEN {col} IS NULL THEN NULL ELSE {expr} END"
+        parts.append(f"'{fld.name.replace(chr(39), chr(39) * 2)}', {expr}")
+    return f"json_object({', '.join(parts)})::VARCHAR"
 
 
 # -- Ray Datasets -----------------------------------------------------------------------------
