@@ -45,7 +45,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def train_and_register(images: int) -> object:
+def train_and_register(images: int, filters: int) -> object:
     """The Fashion-MNIST CNN of eo_ray.train.recipes, trained one epoch and registered."""
     import torch
 
@@ -55,7 +55,7 @@ def train_and_register(images: int) -> object:
 
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
     torch.manual_seed(0)
-    model = torch_cnn(1, 28, 28, 10)
+    model = torch_cnn(1, 28, 28, 10, filters=filters)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     x = torch.as_tensor(x_train[:images, None] / 255.0, dtype=torch.float32)
     y = torch.as_tensor(y_train[:images].astype(np.int64))
@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--train-images", type=int, default=6000)
+    parser.add_argument("--filters", type=int, default=16, help="CNN width (16: the recipe's)")
     parser.add_argument("--results", default=str(HERE / "RESULTS.md"), help="'' to not record")
     parser.add_argument("--fastapi-server", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -219,7 +220,7 @@ def main() -> None:
     home = tempfile.mkdtemp(prefix="eo-ray-bench-serving-")
     eo.init(home=home, num_cpus=os.cpu_count())
     serve.start(http_options={"host": "127.0.0.1", "port": free_port()})
-    mv = train_and_register(args.train_images)
+    mv = train_and_register(args.train_images, args.filters)
     payloads = bodies()
     configs = {
         "serve": {"log_requests": False, "batch_size": None},
@@ -279,10 +280,12 @@ def report(results: dict, args, mv, wall: float) -> str:
         f"## Serving (benchmarks/serving.py) — {dt.date.today().isoformat()}",
         "",
         f"Command: `python benchmarks/serving.py --requests {args.requests} "
-        f"--rounds {args.rounds} --batch-size {args.batch_size}` ({wall:.0f} s wall; medians "
+        f"--rounds {args.rounds} --batch-size {args.batch_size} --filters {args.filters}` "
+        f"({wall:.0f} s wall; medians "
         "of the interleaved rounds).  ",
         f"Machine: 2-core x86-64, 24 GiB, no GPU, shared with other jobs; Python "
-        f"{platform.python_version()}. Model: Fashion-MNIST CNN (torch_cnn, 16/32 filters, "
+        f"{platform.python_version()}. Model: Fashion-MNIST CNN (torch_cnn, "
+        f"{args.filters}/{2 * args.filters} filters, "
         f"accuracy {mv.metrics['accuracy']:.3f}), one 28×28 image per request, one replica.",
         "",
         "| setup | concurrency | p50 ms | p99 ms | req/s | errors |",

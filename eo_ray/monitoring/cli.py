@@ -93,3 +93,22 @@ def requests_cmd(
     for row in frame[cols].itertuples(index=False):
         table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
     console.print(table)
+
+
+@app.command("alerts")
+def alerts_cmd(
+    name: Annotated[str, typer.Argument(help="The deployment.")], as_json: JsonOpt = False
+) -> None:
+    """Drift alerts recorded for deployment NAME, oldest first."""
+    from eo_ray.monitoring import alerts
+
+    found = alerts(name)
+    if as_json:
+        emit_json([a.to_dict() for a in found])
+        return
+    table = Table(title=f"alerts of {name}")
+    for col in ("time", "metric", "value", "threshold", "report"):
+        table.add_column(col)
+    for a in found:
+        table.add_row(a.time, a.metric, f"{a.value:.3g}", f"{a.threshold:.3g}", a.report)
+    console.print(table)

@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 import eo_ray as eo
+from eo_ray.cli import app
 from eo_ray.monitoring import NoRequestsError, ReferenceDataError
 
 
@@ -67,6 +69,9 @@ def test_brightened_copy_alerts_and_calls_the_hook(drift_windows, reference):
     assert hooked == [report.alert]
     assert report.alert.metric == "share_drifted"
     assert len(eo.monitoring.alerts("fashion-drift")) == before + 1
+    listed = CliRunner().invoke(app, ["monitor", "alerts", "fashion-drift", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout)[-1]["report"] == report.uri
     data = json.loads(report.to_json())
     assert data["drifted"] is True
     assert data["window"]["requests"] == 8
