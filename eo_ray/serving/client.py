@@ -65,9 +65,11 @@ class Deployment:
 
 
 def _plain(instances: Any) -> Any:
-    """NumPy arrays and scalars as JSON-ready lists and numbers."""
+    """NumPy arrays and scalars (also inside lists and dicts) as JSON-ready values."""
     if hasattr(instances, "tolist"):
         return instances.tolist()
     if isinstance(instances, list | tuple):
         return [_plain(i) for i in instances]
+    if isinstance(instances, dict):
+        return {str(k): _plain(v) for k, v in instances.items()}
     return instances
