@@ -9,15 +9,18 @@ from eo_ray.ablation.errors import DataLeakError, StudyError
 
 
 class DataSource:
-    """Loads the study's DataFrame on a worker (once: it is a worker builder)."""
+    """Loads the study's DataFrame on a worker (once: it is a worker builder) and checks that
+    it holds the label and every feature the study ablates."""
 
-    def __init__(self, data: Any, label: str | None) -> None:
+    def __init__(self, data: Any, label: str | None, features: Iterable[str] = ()) -> None:
         self.data = data
         self.label = label
+        self.features = list(features)
 
     def __call__(self) -> Any:
         frame = self.data() if callable(self.data) else self.data
         check_frame(frame, self.label)
+        check_features(frame, self.features, self.label)
         return frame
 
 

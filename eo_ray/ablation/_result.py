@@ -88,7 +88,7 @@ class AblationResult:
         sign = 1.0 if self.mode == "max" else -1.0  # importance: how much worse without it
         rows.sort(key=lambda r: (r["component"] != BASE, _key(sign * r["diff"])))
         for i, row in enumerate(rows):
-            row["rank"] = i if row["component"] != BASE else 0
+            row["rank"] = i  # the base is 0
         return pd.DataFrame(rows, columns=RANKING_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:

@@ -199,7 +199,7 @@ def run(
     try:
         worker_builders = dict(builders or {})
         if data is not None:
-            worker_builders[DATA_KEY] = DataSource(data, label)
+            worker_builders[DATA_KEY] = DataSource(data, label, sorted(features))
         pool = WorkerPool(
             AblationTrainFn(train_fn, plan, metric),
             workers=workers,

@@ -8,11 +8,19 @@ import time
 import pandas as pd
 import pytest
 
-from eo_ray.ablation import LOCO, AblationResult, AblationStudy, DataLeakError, StudyError
-from eo_ray.ablation._data import without
+from eo_ray.ablation import (
+    LOCO,
+    AblationResult,
+    AblationStudy,
+    Ablator,
+    DataLeakError,
+    StudyError,
+)
+from eo_ray.ablation._data import DataSource, without
 from eo_ray.ablation._run import _trial_hparams
 from eo_ray.ablation._trial import COLUMNS, DATA_KEY, AblationTrainFn, Plan
 from eo_ray.ablation.examples import TITANIC_FEATURES, titanic_frame
+from eo_ray.ablation.testing import check_ablator
 from eo_ray.hpo import Reporter, TrialStatus, TrialView
 
 
@@ -184,3 +192,42 @@ def test_ranking_orders_by_drop_with_mean_std_and_failures():
     assert data["ranking"][2]["std"] is None or data["ranking"][2]["std"] == 0.0
     assert result.plot_png().startswith(b"\x89PNG")
     assert "<table" in result.to_html()
+
+
+class LeavePairsOut(Ablator):
+    """A custom policy: the base, then every pair of components left out together."""
+
+    def variants(self, study):
+        comps = study.components
+        return [(), *((a, b) for i, a in enumerate(comps) for b in comps[i + 1 :])]
+
+
+class Broken(Ablator):
+    def variants(self, study):
+        return [(c,) for c in study.components]  # forgets the base
+
+
+@pytest.mark.parametrize("ablator", [LOCO(), LeavePairsOut()])
+def test_ablators_pass_the_contract(ablator):
+    check_ablator(ablator, make_study())
+
+
+def test_contract_catches_a_plan_without_the_base():
+    with pytest.raises(AssertionError, match="base trial"):
+        check_ablator(Broken(), make_study())
+
+
+def test_combined_variants_get_a_joint_name():
+    study = AblationStudy("s", data=pd.DataFrame({"a": [1], "b": [2], "y": [0]}), label="y")
+    study.features.include("a", "b")
+    trials = _trial_hparams(LeavePairsOut().variants(study), 1, 0)
+    assert [(t["component"], t["kind"], t["ablated"]) for t in trials] == [
+        ("base", "base", []),
+        ("a+b", "feature", ["a", "b"]),
+    ]
+
+
+def test_worker_data_source_checks_generated_data():
+    source = DataSource(titanic_frame, "survived", ["age", "cabin_deck"])
+    with pytest.raises(StudyError, match="no feature 'cabin_deck'"):
+        source()
