@@ -273,7 +273,7 @@ def report(results: dict, args, mv, wall: float) -> str:
     batch_gain = results["serve+log+batch"][32]["rps"] / results["serve+log"][32]["rps"]
     overhead = {c: results["fastapi"][c]["rps"] / results["serve"][c]["rps"] for c in LEVELS}
     sent = {
-        k: sum(results[k][c]["requests"] + min(8, results[k][c]["requests"]) for c in LEVELS)
+        k: sum(results[k][c]["requests"] for c in LEVELS)  # warm-up requests included
         for k in ("serve+log", "serve+log+batch")
     }
     lines = [
