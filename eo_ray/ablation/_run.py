@@ -20,6 +20,8 @@ from eo_ray.hpo import NoStopping, TrialList, TrialStatus, WorkerPool, run_trial
 from eo_ray.hpo import start_state_actor as start_trial_state
 from eo_ray.storage import validate_name
 
+ENTRY_POINT = "eo_ray.ablation._run:rerun_study"
+
 
 class _Journal:
     """Writes each finished trial to the experiment record (called in the state actor)."""
@@ -56,8 +58,9 @@ def _check(train_fn: Any, study: Any, repeats: Any, metric: Any, mode: Any, work
     study.validate()
 
 
-def _resolve_data(study: AblationStudy) -> tuple[Any, str | None, Any]:
-    """The data a worker loads, the label and the dataset reference for the record."""
+def _resolve_data(study: AblationStudy, features: set[str]) -> tuple[Any, str | None, Any]:
+    """The data a worker loads, the label and the dataset reference for the record (a
+    feature view is checked first, then read into a new training dataset)."""
     data, label = study.data, study.label
     if data is None:
         return None, label, None
@@ -65,6 +68,12 @@ def _resolve_data(study: AblationStudy) -> tuple[Any, str | None, Any]:
         label = label or (data.labels[0] if data.labels else None)
         if label is None:
             raise StudyError(f"Feature view {data.name!r} has no label: give label=.")
+        missing = sorted(features - set(data.features))
+        if missing:
+            raise StudyError(
+                f"Feature view {data.name!r} has no feature {missing[0]!r}; its features are "
+                f"{data.features}."
+            )
         td = data.create_training_data(description=f"ablation study {study.name}")
         x, y = td.split("train").to_pandas()
         frame = x.assign(**{label: y[label].to_numpy()})
@@ -150,8 +159,8 @@ def run(
     if () not in variants:
         raise StudyError(f"The ablator {type(policy).__name__} must plan the base trial ().")
     name = validate_name(name or study.name, "experiment")
-    data, label, dataset_ref = _resolve_data(study)
     features = {f for c in study.components if c.kind == "feature" for f in c.members}
+    data, label, dataset_ref = _resolve_data(study, features)
     if data is not None and not callable(data):
         check_features(data, features, label)
     if check_models:
@@ -176,6 +185,20 @@ def run(
             "resources_per_worker": resources,
         },
         dataset=dataset_ref,
+        entry_point=ENTRY_POINT,
+        call={
+            "study": study,
+            "ablator": ablator,
+            "workers": workers,
+            "repeats": repeats,
+            "metric": metric,
+            "mode": mode,
+            "seed": seed,
+            "resources_per_worker": resources,
+            "builders": builders,
+            "max_retries": max_retries,
+            "check_models": check_models,
+        },
     )
     plan = Plan(
         components={c.name: c for c in study.components},
@@ -249,3 +272,12 @@ def run(
         )
     record.finish(RunStatus.COMPLETED, summary)
     return result
+
+
+def rerun_study(record: Any, fn: Any, call: dict[str, Any]) -> AblationResult:
+    """Entry point of ``eo.experiments.rerun`` for studies: the recorded function, study and
+    arguments (a feature view study reads the view again into a new training dataset)."""
+    if fn is None:
+        raise StudyError(f"Experiment {record.id} recorded no function to re-run.")
+    call = dict(call)
+    return run(fn, call.pop("study"), name=record.name, **call)

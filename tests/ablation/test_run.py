@@ -75,6 +75,10 @@ def test_feature_view_study_records_the_training_dataset():
     by_component = {t.hparams["component"]: set(t.metrics[COLUMNS]) for t in result.trials}
     assert by_component["base"] == {*TITANIC_FEATURES, "survived"}
     assert "sex" not in by_component["sex"]
+    again = eo.experiments.rerun(result.experiment_id, workers=1)  # same function and study
+    assert again.experiment_id != result.experiment_id
+    assert again.workers == 1
+    assert list(again.ranking()["component"]) == list(result.ranking()["component"])
 
 
 def always_fails(hparams, reporter):
