@@ -112,11 +112,46 @@ def default_workers(resources_per_worker: Mapping[str, float]) -> int:
     return max(1, min(fits) if fits else 1)
 
 
-def _resumable(name: str) -> ExperimentRecord | None:
-    for record in list_experiments(kind="hpo", name=name):
+def _resumable(name: str, kind: str) -> ExperimentRecord | None:
+    """The newest record of that name and kind that did not complete, if any."""
+    for record in list_experiments(kind=kind, name=name):
         if record.status is not RunStatus.COMPLETED:
             return record
     return None
+
+
+def _describe(obj: Any) -> Any:
+    """A plugin argument as JSON: its name when given by name, else its class name."""
+    return obj if obj is None or isinstance(obj, str) else type(obj).__name__
+
+
+def _open_record(
+    name: str, kind: str, train_fn: Any, call: dict[str, Any], resume: bool
+) -> tuple[Run, list[TrialView], int]:
+    """The record to journal into (a new one, or the unfinished one to resume), the trials
+    already journaled in it, and the seed to use."""
+    previous = _resumable(name, kind) if resume else None
+    if previous is not None:
+        run = Run(previous.root, previous.id)
+        run.update(status=RunStatus.RUNNING.value, ended_at=None)
+        return run, load_journal(previous), previous.params.get("seed", call["seed"])
+    space = call["space"]
+    params = {
+        **{k: v for k, v in call.items() if k not in ("builders", "dataset")},
+        "space": space.to_dict() if space is not None else None,
+        "optimizer": _describe(call["optimizer"]),
+        "early_stopping": _describe(call["early_stopping"]),
+    }
+    run = start_record(
+        name,
+        kind,
+        fn=train_fn,
+        params=params,
+        dataset=call["dataset"],
+        entry_point=ENTRY_POINT,
+        call=call,
+    )
+    return run, [], call["seed"]
 
 
 def search(
@@ -197,37 +232,7 @@ def search(
         "dataset": dataset,
         "batched": batched,
     }
-    previous = _resumable(name) if resume else None
-    if previous is not None:
-        run = Run(previous.root, previous.id)
-        run.update(status=RunStatus.RUNNING.value, ended_at=None)
-        journaled = load_journal(previous)
-        seed = previous.params.get("seed", seed)
-    else:
-        params = {
-            "space": space.to_dict() if space is not None else None,
-            "num_trials": num_trials,
-            "optimizer": optimizer if isinstance(optimizer, str) else type(optimizer).__name__,
-            "early_stopping": early_stopping
-            if early_stopping is None or isinstance(early_stopping, str)
-            else type(early_stopping).__name__,
-            "metric": metric,
-            "mode": mode,
-            "workers": workers,
-            "resources_per_worker": resources,
-            "seed": seed,
-            "batched": batched,
-        }
-        run = start_record(
-            name,
-            kind,
-            fn=train_fn,
-            params=params,
-            dataset=dataset,
-            entry_point=ENTRY_POINT,
-            call=call,
-        )
-        journaled = []
+    run, journaled, seed = _open_record(name, kind, train_fn, call, resume)
     state = start_state_actor(
         optimizer=opt,
         stopping=rule,

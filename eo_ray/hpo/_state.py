@@ -46,6 +46,7 @@ class SearchState:
         self.history = History(self._trials, metric, mode)
         self._stops: dict[int, Decision] = {}
         self._exhausted = False
+        self._free_id = 0
         optimizer.bind(space, mode, seed)
 
     # -- resume ------------------------------------------------------------------------
@@ -61,10 +62,10 @@ class SearchState:
 
     # -- ask ---------------------------------------------------------------------------
     def _next_id(self) -> int:
-        trial_id = 0
-        while trial_id in self._trials:
-            trial_id += 1
-        return trial_id
+        """The lowest unused trial id (a resumed search first fills the ids it lost)."""
+        while self._free_id in self._trials:
+            self._free_id += 1
+        return self._free_id
 
     def ask(self, worker: int | None = None) -> TrialSpec | None:
         """The next trial to run on ``worker``, or None when there is none to run now."""
