@@ -47,7 +47,8 @@ class Reporter:
     """Collects ``report(value, step, **metrics)`` calls; never stops the function.
 
     ``context`` holds what the search's ``builders`` built once per worker (data loaders,
-    model factories); ``log_dir`` is a local folder for TensorBoard logs or other files.
+    model factories); ``log_dir`` is a local folder for TensorBoard logs or other files, under
+    the search's artifacts so that the experiment record links it (None on an S3 workspace).
     """
 
     def __init__(
