@@ -51,8 +51,9 @@ class SearchResult:
         return sum(t.status is status for t in self.trials)
 
     def to_pandas(self) -> Any:
-        """One row per trial: id, hyperparameters, value, status, early-stopped, duration,
-        worker, attempts, number of reports, the metric history, error."""
+        """One row per trial: id, hyperparameters (``hp.*``), value, other returned metrics
+        (``m.*``), status, early-stopped, duration, worker, attempts, number of reports, the
+        metric history, error."""
         import pandas as pd
 
         rows = []
@@ -62,6 +63,7 @@ class SearchResult:
                     "trial": t.id,
                     **{f"hp.{k}": v for k, v in t.hparams.items()},
                     self.metric: t.value,
+                    **{f"m.{k}": v for k, v in t.metrics.items() if k != self.metric},
                     "status": t.status.value,
                     "early_stopped": t.status is TrialStatus.STOPPED,
                     "duration_s": t.duration_s,
