@@ -16,7 +16,7 @@ from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path
 from eo_ray.ingest._windows import Window, overlap
 from eo_ray.ingest.chips import ChipOptions, ItemPlan
 
-MIN_WINDOWS_PER_TASK = 8
+MIN_WINDOWS_PER_TASK = 128  # a read task opens its files once: amortise that
 log = logging.getLogger(__name__)
 
 
@@ -161,29 +161,35 @@ def _read_window(
     window = Window(*spec[:4])
     out_h, out_w = plan.out_shape or (window.height, window.width)
     fill = plan.nodata if plan.nodata is not None else 0
-    image = np.full((len(plan.band_names), out_h, out_w), fill, dtype=plan.dtype)
-    valid = np.zeros((out_h, out_w), dtype=bool)
     part = overlap(window, plan.height, plan.width)
     if part is None:
         return None
+    padded = part != window and not plan.out_shape
+    shape = (len(plan.band_names), out_h, out_w)
+    image = np.full(shape, fill, dtype=plan.dtype) if padded else np.empty(shape, plan.dtype)
     r0, c0 = part.row_off - window.row_off, part.col_off - window.col_off
+    rows = slice(r0, r0 + part.height) if not plan.out_shape else slice(0, out_h)
+    cols = slice(c0, c0 + part.width) if not plan.out_shape else slice(0, out_w)
     rio_window = RioWindow(part.col_off, part.row_off, part.width, part.height)
+    # Pixels of a read without nodata are all valid: only reads with nodata cost a mask.
+    valid_part: np.ndarray | None = None
+    all_valid = False
     for read, source in zip(plan.reads, sources, strict=True):
+        kwargs = {}
         if plan.out_shape:
-            data = source.reader.read(
-                read.indexes,
-                window=rio_window,
-                out_shape=(len(read.indexes), out_h, out_w),
-                resampling=resampling,
-            )
-            image[read.positions] = data
-            band_valid = _valid(data, read.nodata)
-            valid |= band_valid
+            kwargs = {"out_shape": (len(read.indexes), out_h, out_w), "resampling": resampling}
+        data = source.reader.read(read.indexes, window=rio_window, **kwargs)
+        image[_positions(read.positions), rows, cols] = data
+        if all_valid:
             continue
-        data = source.reader.read(read.indexes, window=rio_window)
-        image[read.positions, r0 : r0 + part.height, c0 : c0 + part.width] = data
-        valid[r0 : r0 + part.height, c0 : c0 + part.width] |= _valid(data, read.nodata)
-    nodata_fraction = 1.0 - float(valid.mean())
+        band_valid = _valid(data, read.nodata)
+        if band_valid is None:
+            all_valid = True
+        else:
+            valid_part = band_valid if valid_part is None else valid_part | band_valid
+    inside = (out_h * out_w) if plan.out_shape else part.height * part.width
+    good = inside if all_valid or valid_part is None else int(valid_part.sum())
+    nodata_fraction = 1.0 - good / (out_h * out_w)
     if nodata_fraction > opts.max_nodata:
         return None
     transform = Affine(*plan.transform) @ Affine.translation(window.col_off, window.row_off)
@@ -211,12 +217,19 @@ def _read_window(
     }
 
 
-def _valid(data: np.ndarray, nodata: float | None) -> np.ndarray:
-    """Pixels where at least one band holds data."""
+def _positions(positions: list[int]) -> slice | list[int]:
+    """Contiguous chip bands as a slice (a view), else a list (fancy indexing)."""
+    if positions == list(range(positions[0], positions[0] + len(positions))):
+        return slice(positions[0], positions[0] + len(positions))
+    return positions
+
+
+def _valid(data: np.ndarray, nodata: float | None) -> np.ndarray | None:
+    """Pixels where at least one band holds data; None when every pixel does."""
     if nodata is None:
-        if np.issubdtype(data.dtype, np.floating):
+        if data.dtype.kind == "f":
             return ~np.isnan(data).all(axis=0)
-        return np.ones(data.shape[1:], dtype=bool)
+        return None
     if math.isnan(nodata):
         return ~np.isnan(data).all(axis=0)
     return (data != nodata).any(axis=0)

@@ -21,8 +21,14 @@ def test_all_351_chips_with_the_manifest_classes(ships: pd.DataFrame, sar_dir: P
     assert len(ships) == 351
     assert ships["label"].value_counts().to_dict() == manifest["class"].value_counts().to_dict()
     # every manifest chip is there, with its class
-    got = {(cid.split(":", 1)[0], row) for cid, row in zip(ships["item_id"], ships["label"], strict=False)}
-    want = {(z.removesuffix(".zip"), c) for z, c in zip(manifest["zip"], manifest["class"], strict=False)}
+    got = {
+        (cid.split(":", 1)[0], row)
+        for cid, row in zip(ships["item_id"], ships["label"], strict=False)
+    }
+    want = {
+        (z.removesuffix(".zip"), c)
+        for z, c in zip(manifest["zip"], manifest["class"], strict=False)
+    }
     assert got == want
     classes = ingest.opensarship_classes()
     assert classes[:3] == ["Cargo", "Tanker", "Other Type"]

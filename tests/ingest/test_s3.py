@@ -66,7 +66,7 @@ def test_unreachable_s3_objects_are_reported(ray_session, s3_rasters: str, s3_se
         Bucket=bucket, Key="scenes/l7/RGB.byte.tif"
     )
     reader = ingest.ChipReader(cat, ingest.chips.make_options(64, None, None))
-    with pytest.raises(ingest.NothingReadableError, match="cannot be (opened|read)"):
+    with pytest.raises(ingest.NothingReadableError, match=r"cannot be (opened|read)"):
         reader.dataset()
     assert reader.failures[0].path == f"s3://{bucket}/scenes/l7/RGB.byte.tif"
 
