@@ -8,7 +8,7 @@ zero VH channel so every image has the same shape for training.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -120,9 +120,3 @@ def opensarship_chips(
     )
     ds = ChipReader(items, opts).dataset(on_error="raise")
     return ds.map_batches(_FixChannels(channels, opensarship_classes()), batch_format="numpy")
-
-
-def describe(ds: ray.data.Dataset) -> dict[str, Any]:
-    """Class counts and image shape of a chip dataset (for reports)."""
-    labels = ds.select_columns(["label"]).to_pandas()["label"].value_counts().to_dict()
-    return {"chips": int(sum(labels.values())), "classes": labels}
