@@ -73,12 +73,14 @@ def init(
     num_cpus: int | None = None,
     num_gpus: int | None = None,
     progress_bars: bool = False,
+    log_to_driver: bool = True,
 ) -> RuntimeInfo:
     """Connect to Ray and fix the workspace root; idempotent.
 
     ``address`` (or ``RAY_ADDRESS``) names a running cluster; without one a local Ray sized
     to this machine is started, with no dashboard and no log noise. ``home`` (or
     ``EO_RAY_HOME``) is the root URI of every store and is passed to all Ray workers.
+    ``log_to_driver=False`` keeps workers' output in Ray's log files instead of the console.
     """
     import ray
 
@@ -89,7 +91,7 @@ def init(
         env_vars = {k: os.environ[k] for k in _PROPAGATED_ENV if os.environ.get(k)}
         kwargs: dict = {
             "logging_level": logging.WARNING,
-            "log_to_driver": True,
+            "log_to_driver": log_to_driver,
             "configure_logging": True,
         }
         # Inside `ray job submit` the job's runtime_env (working_dir, env vars) applies;
@@ -117,6 +119,8 @@ def init(
         ctx = DataContext.get_current()
         ctx.enable_progress_bars = progress_bars
         ctx.print_on_execution_start = False
+        # Ray Data configures its own logger on import; keep its INFO tips out of user output.
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
     except Exception as exc:  # noqa: BLE001 - progress bars are cosmetic; never fail init on them
         logging.getLogger(__name__).debug("Could not configure Ray Data progress: %s", exc)
     return info()
