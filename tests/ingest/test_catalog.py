@@ -87,8 +87,9 @@ def test_search_by_time_range_and_properties(base_catalog: ingest.Catalog) -> No
     slc = base_catalog.search(sar_product_type="SLC")
     assert slc
     assert all("_SLC_" in i.id for i in slc)
-    vv_only = base_catalog.search(**{"sar:polarizations": "VV"}, collection="opensarship")
-    assert len(vv_only) < len(base_catalog.search(collection="opensarship"))
+    with_vh = base_catalog.search(**{"sar:polarizations": "VH"}, collection="opensarship")
+    assert 0 < len(with_vh) < len(base_catalog.search(collection="opensarship"))
+    assert all("1SDV" in i.id for i in with_vh)
 
 
 def test_free_text_search_is_ranked(base_catalog: ingest.Catalog) -> None:
