@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hpo_fns import SPACE, curve, slow_logged
+from tests.hpo.hpo_fns import SPACE, curve, slow_logged
 
 import eo_ray as eo
 from eo_ray import experiments
