@@ -50,8 +50,8 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         ) from None
 
 
-def _quiet() -> None:
-    """Silence Ray's start-up chatter; errors still surface."""
+def quiet_logging() -> None:
+    """Silence Ray's start-up chatter in this process; warnings and errors still surface."""
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
@@ -63,6 +63,8 @@ def _quiet() -> None:
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(
         logging.ERROR
     )
+    # eo-ray turns Ray Data's own bars off (it shows its own); Ray Data warns about that.
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"ray\..*")
 
 
@@ -85,7 +87,7 @@ def init(
     import ray
 
     set_workspace(home) if home is not None else workspace()
-    _quiet()
+    quiet_logging()
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
         env_vars = {k: os.environ[k] for k in _PROPAGATED_ENV if os.environ.get(k)}

@@ -204,19 +204,24 @@ class Workspace:
             self.filesystem.delete_file(self.fs_path(uri))
 
 
-_current: Workspace | None = None
+_cache: dict[str, Workspace] = {}
 
 
 def set_workspace(root: str | None) -> Workspace:
-    """Make ``root`` (or the configured ``EO_RAY_HOME``) the workspace of this process."""
-    global _current
-    _current = Workspace(root)
-    os.environ["EO_RAY_HOME"] = _current.root
-    return _current
+    """Make ``root`` (or the configured ``EO_RAY_HOME``) the workspace of this process.
+
+    The process's workspace is ``EO_RAY_HOME`` and nothing else, so that code which
+    restores the environment (a test, a worker running another task) restores it too.
+    """
+    ws = Workspace(root)
+    os.environ["EO_RAY_HOME"] = ws.root
+    _cache[ws.root] = ws
+    return ws
 
 
 def workspace() -> Workspace:
     """The workspace of this process: the one set by ``eo.init`` or ``EO_RAY_HOME``."""
-    if _current is None or os.environ.get("EO_RAY_HOME") not in (None, _current.root):
-        return set_workspace(None)
-    return _current
+    root = normalise_root(get_settings().home)
+    if root not in _cache:
+        _cache[root] = Workspace(root)
+    return _cache[root]

@@ -61,16 +61,14 @@ def ray_session(session_home: Path):
 
 @pytest.fixture
 def workspace_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A fresh local workspace for one test (for code that does not need Ray workers)."""
-    from eo_ray.storage import set_workspace
+    """A fresh local workspace for one test (for code that does not need Ray workers).
 
-    previous = os.environ.get("EO_RAY_HOME")
-    ws = set_workspace(str(tmp_path / "ws"))
-    yield ws
-    if previous is not None:
-        set_workspace(previous)
-    else:
-        monkeypatch.delenv("EO_RAY_HOME", raising=False)
+    The workspace is ``EO_RAY_HOME``, which monkeypatch restores after the test.
+    """
+    from eo_ray.storage import Workspace
+
+    monkeypatch.setenv("EO_RAY_HOME", str(tmp_path / "ws"))
+    return Workspace(str(tmp_path / "ws"))
 
 
 @pytest.fixture(scope="session")

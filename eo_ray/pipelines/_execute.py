@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import os
 import subprocess
 import traceback
 from dataclasses import dataclass
@@ -57,8 +58,11 @@ def _call_command(step: Step, inputs: dict[str, Any], ctx: StepContext) -> str:
 
 def execute(step: Step, inputs: dict[str, Any], ctx: StepContext) -> Outcome:
     """Run one attempt of ``step``; never raises for the step's own errors."""
+    from eo_ray.runtime import quiet_logging
     from eo_ray.storage import set_workspace
 
+    quiet_logging()
+    previous = os.environ.get("EO_RAY_HOME")
     set_workspace(ctx.workspace_root)
     buffer = io.StringIO()
     try:
@@ -68,4 +72,9 @@ def execute(step: Step, inputs: dict[str, Any], ctx: StepContext) -> Outcome:
     except BaseException as exc:  # noqa: BLE001 - reported to the driver, which decides on retries
         buffer.write(traceback.format_exc())
         return Outcome(ok=False, log=buffer.getvalue(), error=f"{type(exc).__name__}: {exc}")
+    finally:  # the worker process runs other tasks next: leave its workspace as it was
+        if previous is None:
+            os.environ.pop("EO_RAY_HOME", None)
+        else:
+            os.environ["EO_RAY_HOME"] = previous
     return Outcome(ok=True, output=output, log=buffer.getvalue())
