@@ -85,6 +85,8 @@ def compute_statistics(
     plan: list[tuple[str, str, int]] = []  # (feature, stat, position)
     for fld in schema:
         col, dtype = quote(fld.name), fld.type
+        if pa.types.is_floating(dtype):  # NaN is a missing value, as in pandas: not min/max/mean
+            col = f"(CASE WHEN isnan({col}) THEN NULL ELSE {col} END)"
         if pa.types.is_list(dtype) or pa.types.is_binary(dtype):
             exprs = {"count": f"count({col})"}
         else:

@@ -19,7 +19,8 @@ def test_nan_is_missing_not_a_maximum():
     assert stats["min"] == -30.0
     assert stats["max"] == -18.25
     assert math.isclose(stats["mean"], np.nanmean(values))
-    assert stats["histogram"]["counts"] and sum(stats["histogram"]["counts"]) == 3
+    assert stats["histogram"]["counts"]
+    assert sum(stats["histogram"]["counts"]) == 3
 
 
 def test_all_nan_column_has_no_range():

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.hpo.hpo_fns import SPACE, curve, slow_logged
 
 import eo_ray as eo
 from eo_ray import experiments
@@ -23,6 +22,7 @@ from eo_ray.hpo import (
     TrialStatus,
 )
 from eo_ray.storage import workspace
+from tests.hpo.hpo_fns import SPACE, curve, slow_logged
 
 HERE = Path(__file__).resolve().parent
 
