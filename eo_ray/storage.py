@@ -106,7 +106,7 @@ class Workspace:
         """``parts`` appended to ``base``, a URI already under this workspace."""
         if not (base == self.root or base.startswith(self.root + "/")):
             raise InvalidNameError(f"{base!r} is not under the workspace {self.root!r}.")
-        relative = base[len(self.root):].strip("/")
+        relative = base[len(self.root) :].strip("/")
         return self.uri(relative, *parts)
 
     # -- filesystems -------------------------------------------------------------------
