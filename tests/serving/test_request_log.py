@@ -55,11 +55,11 @@ def test_a_failed_write_keeps_its_rows_and_a_bad_row_is_dropped(workspace_root, 
     def refuse(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(deltalake, "write_deltalake", refuse)
-    with pytest.raises(OSError, match="disk full"):
-        writer.flush()
+    with monkeypatch.context() as patch:
+        patch.setattr(deltalake, "write_deltalake", refuse)
+        with pytest.raises(OSError, match="disk full"):
+            writer.flush()
     assert writer.stats() == {"written": 0, "buffered": 2, "dropped": 1}
-    monkeypatch.undo()
     assert writer.flush() == 2
     assert eo.monitoring.requests("e").request_id.tolist() == ["r0", "r2"]
     assert table_uri(workspace_root, "e").endswith("serving/request_logs/e")
