@@ -151,7 +151,7 @@ def run(
     import ray
 
     import eo_ray
-    from eo_ray.hpo._search import default_workers
+    from eo_ray.hpo import default_workers
 
     _check(train_fn, study, repeats, metric, mode, workers)
     policy = make_ablator(ablator)

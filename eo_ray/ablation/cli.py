@@ -51,10 +51,10 @@ def run(
     import eo_ray
     from eo_ray.ablation import AblationStudy, StudyError
     from eo_ray.ablation import run as run_study
-    from eo_ray.hpo.cli import _load_target
+    from eo_ray.hpo.cli import load_target
 
-    fn = _load_target(target)
-    made = _load_target(study)()
+    fn = load_target(target)
+    made = load_target(study)()
     if not isinstance(made, AblationStudy):
         raise StudyError(
             f"{study} must return an AblationStudy; it returned {type(made).__name__}."

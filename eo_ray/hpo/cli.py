@@ -13,7 +13,7 @@ from eo_ray.console import JsonOpt, console, emit_json, stage_app
 app = stage_app("Asynchronous hyperparameter search (optimizer actor, worker actors).")
 
 
-def _load_target(target: str):
+def load_target(target: str):
     """``path/to/file.py:fn`` or ``package.module:fn`` → the function."""
     import importlib
     import importlib.util
@@ -76,7 +76,7 @@ def run(
         from eo_ray.hpo.errors import SearchSpaceError
 
         raise SearchSpaceError(f"--space is not valid JSON ({exc.msg}).") from None
-    fn = _load_target(target)
+    fn = load_target(target)
     eo_ray.init()
     result = search(
         fn,

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import free_port
+
 
 @pytest.fixture
 def fs(workspace_root):
@@ -27,13 +29,6 @@ def titanic() -> pd.DataFrame:
     from eo_ray.datasets import load_titanic
 
     return load_titanic()
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _db(x: np.ndarray) -> np.ndarray:
