@@ -169,11 +169,8 @@ def deploy(
         log_requests=log_requests,
         max_instances=max_instances,
         max_body_bytes=max_body_bytes,
+        num_cpus=float(num_cpus),
     )
-    if log_requests:
-        from eo_ray.serving.request_log import writer_handle
-
-        writer_handle(ws.root, name)
     app = build(config, min_replicas, max_replicas, float(num_cpus))
     serve.run(app, name=name, route_prefix=f"/{name}")
     deployment = Deployment(
@@ -226,7 +223,7 @@ def get(name: str) -> Deployment:
 
 
 def undeploy(name: str) -> None:
-    """Stop deployment ``name`` (replicas drain; its request log is flushed) and forget it."""
+    """Stop deployment ``name`` (replicas drain and commit their request logs) and forget it."""
     from ray import serve
 
     from eo_ray.serving import request_log
@@ -240,5 +237,5 @@ def undeploy(name: str) -> None:
             f"No deployment named {name!r} is running; see `eo-ray serve list`."
         )
     serve.delete(name)
-    request_log.close(name)
+    request_log.flush(name)  # rows of replicas that did not stop cleanly
     workspace().delete(_records_uri(name))

@@ -7,11 +7,11 @@ on a DataFrame) or entity keys resolved through a feature view's online store.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 
 from eo_ray.serving.errors import RequestError
 
@@ -38,9 +38,18 @@ class InputSpec:
 
 def parse_body(body: bytes, max_instances: int) -> list[Any]:
     """The ``instances`` list of a JSON request body; 400/413 on anything else."""
+    return parse_request(body, max_instances)[0]
+
+
+def parse_request(body: bytes, max_instances: int) -> tuple[list[Any], str]:
+    """The ``instances`` of a JSON request body and their JSON text (for the request log).
+
+    The text is cut out of the body when the body holds nothing but ``instances`` (so a
+    large chip is not encoded again on the request path), else encoded.
+    """
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise RequestError(400, f"The request body is not valid JSON ({exc}).") from None
     if not isinstance(payload, dict) or "instances" not in payload:
         raise RequestError(400, 'The request body must be a JSON object {"instances": [...]}.')
@@ -53,7 +62,13 @@ def parse_body(body: bytes, max_instances: int) -> list[Any]:
             f"Too many instances: {len(instances)} sent, at most {max_instances} per request; "
             "split the request.",
         )
-    return instances
+    if len(payload) == 1:
+        # {"instances": X}: no other key, so the first ':' ends the key and the last '}'
+        # closes the object; X is the text between them.
+        text = body[body.index(b":") + 1 : body.rindex(b"}")].strip().decode()
+    else:
+        text = orjson.dumps(instances).decode()
+    return instances, text
 
 
 def to_array(instances: list[Any], spec: InputSpec) -> np.ndarray:

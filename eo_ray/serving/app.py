@@ -33,5 +33,6 @@ def build_app(args: dict[str, Any]) -> Any:
         feature_view=_view_ref(args.get("feature_view")),
         auth_sha256=ServerConfig.token_hash(args.get("auth_token")),
         log_requests=bool(args.get("log_requests", True)),
+        num_cpus=float(args.get("num_cpus", 0.5)),
     )
-    return build(config, low, high, float(args.get("num_cpus", 0.5)))
+    return build(config, low, high, config.num_cpus)

@@ -1,28 +1,49 @@
 """The request log: every request and response of a deployment, in a Delta table.
 
-Replicas hand each finished request to one logger actor per deployment (a fire-and-forget
-actor call, off the request path); the actor buffers rows and appends them to
-``serving/request_logs/<name>`` in micro-batches (every ``flush_rows`` rows or ``flush_s``
-seconds), so it is the table's only writer and commits never conflict. A replica that is
-stopped, cleanly or not, loses nothing it has answered: its rows are already with the actor,
-which flushes on :meth:`RequestLogWriter.flush` and when the deployment is undeployed.
+Each replica owns a :class:`RequestLog`. Recording a request is one ``write`` of a JSON line
+to the replica's spool file (a local write-ahead log: no network, no actor call), so a row
+survives its replica being killed the moment the request is answered. A background thread
+appends the spooled rows to ``serving/request_logs/<name>`` in bulk every ``flush_s``
+seconds (or every ``flush_rows`` rows), off the request path. Replicas append to the table
+concurrently (Delta's optimistic commits, retried); each spool segment is committed with a
+Delta app transaction (app id = the writer's spool id, version = the segment number), so a
+segment is never written twice, even when a crash falls between its commit and its deletion.
+
+Segments left by a writer that died (its spool lock is free) are appended by :func:`recover`,
+which :func:`flush` (``eo.monitoring.requests``, ``undeploy``) and the deployment's other
+replicas call. There is no logger process whose loss would lose rows. Spools are per machine:
+on a multi-node cluster :func:`flush` sees this machine's spools, the others reach the table
+within ``flush_s``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import logging
+import re
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
-from eo_ray.storage import Workspace
+from eo_ray.storage import Workspace, workspace
 
-NAMESPACE = "eo_ray_serving"
+logger = logging.getLogger(__name__)
+
+FLUSH_S = 1.0
+FLUSH_ROWS = 2048
+WRITE_ATTEMPTS = 5
+RECOVER_EVERY = 30  # flush ticks between a writer's scans for dead writers' spools
 SCHEMA = pa.schema(
     [
         ("request_id", pa.string()),
-        ("time", pa.timestamp("us", tz="UTC")),
+        ("time", pa.timestamp("us", tz="UTC")),  # rows carry epoch microseconds
         ("deployment", pa.string()),
         ("model", pa.string()),
         ("model_version", pa.int64()),
@@ -43,133 +64,247 @@ def table_uri(ws: Workspace, name: str) -> str:
     return ws.uri("serving", "request_logs", name)
 
 
-def actor_name(name: str) -> str:
-    return f"request-log:{name}"
+def spool_dir(ws: Workspace, name: str) -> Path:
+    """This machine's spool folder of deployment ``name`` (under a local workspace)."""
+    if ws.is_local:
+        base = Path(ws.fs_path(ws.uri("serving", "request_spool")))
+    else:
+        digest = hashlib.sha1(ws.root.encode()).hexdigest()[:12]  # noqa: S324 - a folder name
+        base = Path(tempfile.gettempdir()) / "eo-ray-request-spool" / digest
+    return base / name
 
 
-class RequestLogWriter:
-    """Buffers log rows and appends them to the Delta table in micro-batches (a Ray actor)."""
+def _segment_path(folder: Path, owner: str, seq: int) -> Path:
+    return folder / f"{owner}.{seq:09d}.jsonl"
 
-    def __init__(self, root: str, name: str, flush_rows: int = 512, flush_s: float = 1.0) -> None:
+
+class RequestLog:
+    """One writer's request log: spool each row at once, append spooled rows to Delta in bulk.
+
+    ``record`` is called on the request path and costs one small file write; ``flush`` (a
+    background thread, and ``close``) commits the spooled segments in order. A failed commit
+    keeps its segment for the next attempt; a row that does not fit the schema (never written
+    by the serving code) is dropped and counted, so it cannot block the log.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        name: str,
+        owner: str = "writer",
+        *,
+        flush_s: float = FLUSH_S,
+        flush_rows: int = FLUSH_ROWS,
+        background: bool = True,
+    ) -> None:
         self._ws = Workspace(root)
+        self._name = name
         self._uri = table_uri(self._ws, name)
-        self._rows: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._write_lock = threading.Lock()
-        self._flush_rows = flush_rows
+        self._dir = spool_dir(self._ws, name)
+        self._dir.mkdir(parents=True, exist_ok=True)
+        token = hashlib.sha1(f"{owner}{time.time_ns()}{id(self)}".encode()).hexdigest()[:8]  # noqa: S324
+        self.owner = f"{re.sub(r'[^A-Za-z0-9_-]', '_', owner)}-{token}"
+        self._lock_path = self._dir / f"{self.owner}.lock"
+        self._lock = open(self._lock_path, "a+b")  # noqa: SIM115 - held for the writer's life
+        fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._flush_s = flush_s
-        self._written = 0
-        self._dropped = 0
+        self._flush_rows = flush_rows
+        self._seq = 0
+        self._file: Any = None  # the open segment, created on the first row after a flush
+        self._rows: list[dict[str, Any]] = []
+        self._sealed: list[tuple[int, list[dict[str, Any]]]] = []
+        self._mutex = threading.Lock()  # record vs seal
+        self._flushing = threading.Lock()  # one flush at a time
+        self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
+        self._closed = False
+        self.written = 0
+        self.dropped = 0
+        self._thread = None
+        if background:
+            self._thread = threading.Thread(target=self._loop, name="request-log", daemon=True)
+            self._thread.start()
 
-    def append(self, rows: list[dict[str, Any]]) -> None:
-        with self._lock:
-            self._rows.extend(rows)
+    def record(self, row: dict[str, Any]) -> None:
+        """Spool one row (``time`` in epoch microseconds); it reaches the table in bulk later."""
+        line = orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+        with self._mutex:
+            if self._closed:
+                raise RuntimeError(f"The request log of {self._name!r} is closed.")
+            if self._file is None:
+                path = _segment_path(self._dir, self.owner, self._seq)
+                self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed on seal
+            self._file.write(line)  # unbuffered: in the OS once this returns
+            self._rows.append(row)
             full = len(self._rows) >= self._flush_rows
         if full:
-            self.flush()
+            self._wake.set()
 
     def flush(self) -> int:
-        """Write the buffered rows now; return the number of rows written so far.
-
-        A failed write keeps the rows for the next attempt; a row that does not fit the
-        schema (never written by the serving code) is dropped and counted, so it cannot
-        block the log.
-        """
-        with self._write_lock:
-            with self._lock:
-                rows, self._rows = self._rows, []
-            if not rows:
-                return self._written
-            from deltalake import write_deltalake
-
-            table, rows = self._table(rows)
-            try:
-                write_deltalake(
-                    self._uri, table, mode="append", storage_options=self._ws.storage_options
-                )
-            except Exception:
-                with self._lock:
-                    self._rows[:0] = rows
-                raise
-            self._written += len(rows)
-            return self._written
-
-    def _table(self, rows: list[dict[str, Any]]) -> tuple[pa.Table, list[dict[str, Any]]]:
-        try:
-            return pa.Table.from_pylist(rows, schema=SCHEMA), rows
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-            good = []
-            for row in rows:
-                try:
-                    pa.Table.from_pylist([row], schema=SCHEMA)
-                    good.append(row)
-                except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-                    self._dropped += 1
-            return pa.Table.from_pylist(good, schema=SCHEMA), good
+        """Commit every spooled row now; return the number of rows written so far."""
+        with self._flushing:
+            self._seal()
+            while self._sealed:
+                seq, rows = self._sealed[0]
+                written, dropped = append_rows(self._ws, self._uri, self.owner, seq, rows)
+                _segment_path(self._dir, self.owner, seq).unlink(missing_ok=True)
+                self._sealed.pop(0)
+                self.written += written
+                self.dropped += dropped
+            return self.written
 
     def stats(self) -> dict[str, int]:
-        with self._lock:
-            return {
-                "written": self._written,
-                "buffered": len(self._rows),
-                "dropped": self._dropped,
-            }
+        with self._mutex:
+            buffered = len(self._rows) + sum(len(rows) for _, rows in self._sealed)
+        return {"written": self.written, "buffered": buffered, "dropped": self.dropped}
 
     def close(self) -> int:
+        """Stop the background thread, commit what is spooled, release the spool."""
         self._stop.set()
-        return self.flush()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        try:
+            return self.flush()
+        finally:
+            with self._mutex:
+                self._closed = True
+            if not self._sealed:  # all committed: nothing for anyone to recover
+                self._lock_path.unlink(missing_ok=True)
+            self._lock.close()  # releases the lock: leftovers become recoverable
+
+    def _seal(self) -> None:
+        with self._mutex:
+            if self._file is None:
+                return
+            self._file.close()
+            self._file = None
+            self._sealed.append((self._seq, self._rows))
+            self._rows = []
+            self._seq += 1
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._flush_s):
+        ticks = 0
+        while not self._stop.is_set():
+            self._wake.wait(self._flush_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.flush()
-            except Exception:  # noqa: BLE001 - keep the rows' thread alive; retried next tick
-                time.sleep(self._flush_s)
+            except Exception as exc:  # noqa: BLE001 - the segment stays; retried next tick
+                logger.warning("Request log of %s: append failed (%s); retrying.", self._name, exc)
+            if ticks % RECOVER_EVERY == 0:
+                with contextlib.suppress(Exception):
+                    recover(self._ws, self._name)
+            ticks += 1
 
 
-def find_writer(name: str) -> Any:
-    """The live logger actor of deployment ``name``, or None."""
-    import ray
+def _table(rows: list[dict[str, Any]]) -> tuple[pa.Table, int]:
+    """The rows as an Arrow table of :data:`SCHEMA`, and how many did not fit it."""
+    bad = (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError)
+    try:
+        return pa.Table.from_pylist(rows, schema=SCHEMA), 0
+    except bad:
+        good = []
+        for row in rows:
+            with contextlib.suppress(*bad):
+                pa.Table.from_pylist([row], schema=SCHEMA)
+                good.append(row)
+        return pa.Table.from_pylist(good, schema=SCHEMA), len(rows) - len(good)
+
+
+def _committed_version(ws: Workspace, uri: str, app_id: str) -> int:
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
 
     try:
-        return ray.get_actor(actor_name(name), namespace=NAMESPACE)
-    except ValueError:
-        return None
+        version = DeltaTable(uri, storage_options=ws.storage_options).transaction_version(app_id)
+    except TableNotFoundError:
+        return -1
+    return -1 if version is None else int(version)
 
 
-def writer_handle(root: str, name: str) -> Any:
-    """The logger actor of deployment ``name``, created (detached) on first use."""
-    import ray
+def append_rows(
+    ws: Workspace, uri: str, app_id: str, seq: int, rows: list[dict[str, Any]], *, check=False
+) -> tuple[int, int]:
+    """Append ``rows`` as segment ``seq`` of writer ``app_id``, at most once.
 
-    actor = ray.remote(RequestLogWriter).options(
-        name=actor_name(name),
-        namespace=NAMESPACE,
-        lifetime="detached",
-        get_if_exists=True,
-        num_cpus=0,
-        max_concurrency=8,
-        max_restarts=-1,
-    )
-    return actor.remote(root, name)
+    Retries failed commits (concurrent writers, a table being created by another replica)
+    with backoff; before a retry, and when ``check`` is set, a segment the table already
+    records is skipped. Returns (rows written, rows dropped).
+    """
+    from deltalake import CommitProperties, Transaction, write_deltalake
+
+    table, dropped = _table(rows)
+    props = CommitProperties(app_transactions=[Transaction(app_id, seq)], max_commit_retries=50)
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            if (check or attempt) and _committed_version(ws, uri, app_id) >= seq:
+                return 0, dropped
+            write_deltalake(
+                uri,
+                table,
+                mode="append",
+                storage_options=ws.storage_options,
+                commit_properties=props,
+            )
+            return table.num_rows, dropped
+        except Exception:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
-def flush(name: str) -> None:
-    """Flush the live logger of ``name``, if Ray and the logger are up (no-op otherwise)."""
-    import ray
+def _read_segment(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in path.read_bytes().splitlines():
+        with contextlib.suppress(orjson.JSONDecodeError):  # a line cut short by a kill
+            rows.append(orjson.loads(line))
+    return rows
 
-    handle = find_writer(name) if ray.is_initialized() else None
-    if handle is not None:
-        ray.get(handle.flush.remote())
+
+def recover(ws: Workspace | None, name: str) -> int:
+    """Append the spooled rows of dead writers of deployment ``name`` on this machine."""
+    ws = ws or workspace()
+    folder = spool_dir(ws, name)
+    if not folder.is_dir():
+        return 0
+    uri, total = table_uri(ws, name), 0
+    owners = sorted({p.name.split(".", 1)[0] for p in folder.iterdir()})
+    for owner in owners:
+        lock_path = folder / f"{owner}.lock"
+        with open(lock_path, "a+b") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live writer owns it
+            for segment in sorted(folder.glob(f"{owner}.*.jsonl")):
+                seq = int(segment.name.split(".")[1])
+                rows = _read_segment(segment)
+                if rows:
+                    total += append_rows(ws, uri, owner, seq, rows, check=True)[0]
+                segment.unlink(missing_ok=True)
+            lock_path.unlink(missing_ok=True)
+    return total
 
 
-def close(name: str) -> None:
-    """Flush and stop the logger of ``name`` (on undeploy)."""
-    import ray
+def flush(name: str, timeout: float | None = None) -> None:
+    """Make the requests answered so far visible in the table (this machine's spools).
 
-    handle = find_writer(name)
-    if handle is not None:
-        ray.get(handle.close.remote())
-        ray.kill(handle, no_restart=True)
+    Recovers dead writers' spools and waits (at most ``timeout``, by default a few flush
+    intervals) until the segments live writers held at the call are committed.
+    """
+    ws = workspace()
+    folder = spool_dir(ws, name)
+    if not folder.is_dir():
+        return
+    pending = {p for p in folder.glob("*.jsonl") if p.stat().st_size}
+    deadline = time.monotonic() + (4 * FLUSH_S + 5 if timeout is None else timeout)
+    while True:
+        recover(ws, name)
+        pending = {p for p in pending if p.exists()}
+        if not pending or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)

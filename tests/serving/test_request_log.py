@@ -1,19 +1,26 @@
-"""The request-log writer without Ray: micro-batches, thresholds, no rows lost on a failed write."""
+"""The request log without Ray: spooled rows, bulk appends, crash recovery, no duplicates."""
 
 from __future__ import annotations
 
-import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
 
 import pytest
 
 import eo_ray as eo
-from eo_ray.serving.request_log import RequestLogWriter, table_uri
+from eo_ray.serving import request_log
+from eo_ray.serving.request_log import RequestLog, append_rows, spool_dir, table_uri
 
 
 def _row(i: int, status: int = 200) -> dict:
     return {
         "request_id": f"r{i}",
-        "time": dt.datetime.now(dt.timezone.utc),
+        "time": time.time_ns() // 1000 + i,
         "deployment": "d",
         "model": "m",
         "model_version": 1,
@@ -28,38 +35,124 @@ def _row(i: int, status: int = 200) -> dict:
     }
 
 
-def test_rows_are_written_in_micro_batches(workspace_root):
-    writer = RequestLogWriter(workspace_root.root, "d", flush_rows=10, flush_s=3600)
-    writer.append([_row(i) for i in range(4)])
-    assert writer.stats() == {"written": 0, "buffered": 4, "dropped": 0}
-    writer.append([_row(i) for i in range(4, 12)])  # crosses flush_rows: written at once
-    assert writer.stats() == {"written": 12, "buffered": 0, "dropped": 0}
-    writer.append([_row(12, status=422)])
-    assert writer.close() == 13
-    log = eo.monitoring.requests("d")
-    assert list(log.request_id) == [f"r{i}" for i in range(13)]
-    assert eo.monitoring.requests("d", status=422).request_id.tolist() == ["r12"]
-    assert len(eo.monitoring.requests("d", since=log.time.iloc[12])) == 1
+def _ids(name: str) -> list[str]:
+    return eo.monitoring.requests(name).request_id.tolist()
+
+
+def test_rows_are_spooled_then_appended_in_bulk(workspace_root):
+    log = RequestLog(workspace_root.root, "d", "replica-a", background=False)
+    for i in range(4):
+        log.record(_row(i))
+    assert log.stats() == {"written": 0, "buffered": 4, "dropped": 0}
+    assert len(list(spool_dir(workspace_root, "d").glob("*.jsonl"))) == 1  # the open segment
+    assert log.flush() == 4
+    assert not list(spool_dir(workspace_root, "d").glob("*.jsonl"))
+    log.record(_row(4, status=401))
+    assert log.close() == 5
+    assert not list(spool_dir(workspace_root, "d").iterdir())  # nothing left to recover
+    assert _ids("d") == [f"r{i}" for i in range(5)]
+    assert eo.monitoring.requests("d", status=401).request_id.tolist() == ["r4"]
     assert len(eo.monitoring.requests("d", limit=3)) == 3
+    assert table_uri(workspace_root, "d").endswith("serving/request_logs/d")
 
 
-def test_a_failed_write_keeps_its_rows_and_a_bad_row_is_dropped(workspace_root, monkeypatch):
+def test_the_background_thread_appends_within_its_interval(workspace_root):
+    log = RequestLog(workspace_root.root, "bg", "replica-b", flush_s=0.1)
+    try:
+        log.record(_row(0))
+        deadline = time.monotonic() + 10
+        while log.stats()["written"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert log.stats()["written"] == 1
+    finally:
+        log.close()
+    assert _ids("bg") == ["r0"]
+
+
+def test_a_failed_append_keeps_its_rows_and_a_bad_row_is_dropped(workspace_root, monkeypatch):
     import deltalake
 
-    writer = RequestLogWriter(workspace_root.root, "e", flush_rows=1000, flush_s=3600)
-    writer.append([_row(0)])
+    log = RequestLog(workspace_root.root, "e", "replica-e", background=False)
+    log.record(_row(0))
     bad = _row(1)
     bad["model_version"] = "not a number"
-    writer.append([bad, _row(2)])
+    log.record(bad)
+    log.record(_row(2))
 
     def refuse(*args, **kwargs):
         raise OSError("disk full")
 
     with monkeypatch.context() as patch:
         patch.setattr(deltalake, "write_deltalake", refuse)
+        patch.setattr(request_log.time, "sleep", lambda s: None)
         with pytest.raises(OSError, match="disk full"):
-            writer.flush()
-    assert writer.stats() == {"written": 0, "buffered": 2, "dropped": 1}
-    assert writer.flush() == 2
-    assert eo.monitoring.requests("e").request_id.tolist() == ["r0", "r2"]
-    assert table_uri(workspace_root, "e").endswith("serving/request_logs/e")
+            log.flush()
+    assert log.stats()["buffered"] == 3
+    assert log.flush() == 2
+    assert log.stats() == {"written": 2, "buffered": 0, "dropped": 1}
+    log.close()
+    assert _ids("e") == ["r0", "r2"]
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from eo_ray.serving.request_log import RequestLog
+    log = RequestLog(sys.argv[1], "k", "doomed", background=False)
+    for i in range(50):
+        log.record({"request_id": f"r{i}", "time": time.time_ns() // 1000, "status": 200})
+        if i == 29:
+            log.flush()  # 30 rows committed, 20 only in the spool
+    print("ready", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_rows_of_a_killed_writer_are_recovered_once(workspace_root):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, workspace_root.root], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        assert request_log.recover(workspace_root, "k") == 0  # alive: its spool is its own
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    request_log.flush("k")  # what eo.monitoring.requests and undeploy do
+    assert sorted(_ids("k")) == sorted(f"r{i}" for i in range(50))
+    assert not list(spool_dir(workspace_root, "k").iterdir())
+
+
+def test_a_segment_committed_before_a_crash_is_not_appended_twice(workspace_root):
+    folder = spool_dir(workspace_root, "c")
+    folder.mkdir(parents=True)
+    rows = [_row(i) for i in range(3)]
+    append_rows(workspace_root, table_uri(workspace_root, "c"), "gone-1", 0, rows)
+    # The writer died after the commit and before deleting its segment.
+    segment = folder / "gone-1.000000000.jsonl"
+    segment.write_bytes(b"".join(request_log.orjson.dumps(r) + b"\n" for r in rows))
+    assert request_log.recover(workspace_root, "c") == 0
+    assert not segment.exists()
+    assert _ids("c") == ["r0", "r1", "r2"]
+
+
+def test_replicas_append_to_one_table_concurrently(workspace_root):
+    logs = [RequestLog(workspace_root.root, "many", f"rep{k}", background=False) for k in range(3)]
+
+    def work(k: int) -> None:
+        for i in range(40):
+            logs[k].record(_row(1000 * k + i))
+            if i % 10 == 9:
+                logs[k].flush()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for log in logs:
+        log.close()
+    ids = _ids("many")
+    assert len(ids) == 120
+    assert len(set(ids)) == 120

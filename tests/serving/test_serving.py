@@ -163,4 +163,4 @@ def test_build_app_for_config_files_and_rayservice(serve_instance, fashion_cnn, 
         assert len(out["predictions"]) == 3
     finally:
         serve.delete("from-config")
-        request_log.close("from-config")
+        request_log.flush("from-config")
