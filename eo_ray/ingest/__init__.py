@@ -13,6 +13,7 @@ from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
 from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
 from eo_ray.ingest.errors import (
     CatalogNotFoundError,
+    ChipReadError,
     IngestError,
     InvalidOptionError,
     NoInputError,
@@ -44,6 +45,7 @@ __all__ = [
     "Catalog",
     "CatalogNotFoundError",
     "ChipOptions",
+    "ChipReadError",
     "ChipReader",
     "ChipRecord",
     "CloudMask",

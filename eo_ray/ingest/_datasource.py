@@ -1,4 +1,10 @@
-"""A Ray Data datasource that reads planned chip windows in its read tasks (in workers)."""
+"""A Ray Data datasource that reads planned chip windows in its read tasks (in workers).
+
+Each read task opens the files of its items once, reads their windows as row strips
+(:mod:`eo_ray.ingest._strips`) and yields blocks built from whole arrays
+(:mod:`eo_ray.ingest._blocks`). Files or windows that cannot be read are skipped and
+reported to the driver through a :class:`FailureSink`, or raise with ``on_error="raise"``.
+"""
 
 from __future__ import annotations
 
@@ -6,45 +12,67 @@ import functools
 import itertools
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from ray.data import Datasource
 
+from eo_ray.ingest._blocks import chip_table
+from eo_ray.ingest._failures import FailureSink
 from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path
-from eo_ray.ingest._windows import Window, overlap
+from eo_ray.ingest._scan import Failure
+from eo_ray.ingest._strips import MAX_STRIP_BYTES, good_counts, plan_runs, read_resized, read_span
 from eo_ray.ingest.chips import ChipOptions, ItemPlan
+from eo_ray.ingest.errors import ChipReadError
 
-MIN_WINDOWS_PER_TASK = 128  # a read task opens its files once: amortise that
+MIN_TASK_BYTES = 8 * 2**20  # a read task opens its files once: amortise that
+MAX_TASK_BYTES = 256 * 2**20  # ... but stays a unit of retry and progress
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """What every read task needs besides its windows (small, picklable)."""
+
+    opts: ChipOptions
+    options: GdalOptions
+    sample_fields: dict[int, dict[str, Any]]
+    sink: FailureSink
+    on_error: str = "warn"
+
+    @property
+    def sample_keys(self) -> list[str]:
+        return list(dict.fromkeys(k for row in self.sample_fields.values() for k in row))
+
+
+def chip_bytes(plan: ItemPlan, window: Sequence[int]) -> int:
+    """Bytes of the image of one chip of ``plan``."""
+    h, w = plan.out_shape or (window[2], window[3])
+    return len(plan.band_names) * h * w * np.dtype(plan.dtype).itemsize
 
 
 class ChipDatasource(Datasource):
     """Chips of planned windows; each read task opens its rasters once, reads windows."""
 
-    def __init__(
-        self,
-        plans: list[ItemPlan],
-        opts: ChipOptions,
-        options: GdalOptions,
-        sample_fields: dict[int, dict[str, Any]] | None = None,
-    ) -> None:
+    def __init__(self, plans: list[ItemPlan], settings: ReadSettings) -> None:
         super().__init__()
         self.plans = plans
-        self.opts = opts
-        self.options = options
-        self.sample_fields = sample_fields or {}
+        self.settings = settings
 
     def get_name(self) -> str:
         return "ReadChips"
 
-    def _chip_bytes(self, plan: ItemPlan, window: tuple) -> int:
-        h, w = plan.out_shape or (window[2], window[3])
-        return len(plan.band_names) * h * w * np.dtype(plan.dtype).itemsize
-
     def estimate_inmemory_data_size(self) -> int:
-        return sum(self._chip_bytes(p, w) for p in self.plans for w in p.windows)
+        return sum(chip_bytes(p, w) for p in self.plans for w in p.windows)
+
+    def _task_count(self, parallelism: int, windows: int, total: int) -> int:
+        import ray
+
+        cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
+        wanted = max(math.ceil(total / MAX_TASK_BYTES), min(4 * cpus, total // MIN_TASK_BYTES))
+        return max(1, min(parallelism, windows, wanted))
 
     def get_read_tasks(
         self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
@@ -53,7 +81,7 @@ class ChipDatasource(Datasource):
         from ray.data.block import BlockMetadata
 
         work = [(n, k) for n, plan in enumerate(self.plans) for k in range(len(plan.windows))]
-        tasks = max(1, min(parallelism, math.ceil(len(work) / MIN_WINDOWS_PER_TASK)))
+        tasks = self._task_count(parallelism, len(work), self.estimate_inmemory_data_size())
         bounds = np.linspace(0, len(work), tasks + 1).astype(int)
         read_tasks = []
         for lo, hi in itertools.pairwise(bounds):
@@ -63,14 +91,14 @@ class ChipDatasource(Datasource):
             for n, k in work[lo:hi]:
                 chunk.setdefault(n, []).append(k)
             parts = [(self.plans[n], ks) for n, ks in chunk.items()]
-            size = sum(self._chip_bytes(p, p.windows[k]) for p, ks in parts for k in ks)
-            fn = functools.partial(read_chunk, parts, self.opts, self.options, self.sample_fields)
+            size = sum(chip_bytes(p, p.windows[k]) for p, ks in parts for k in ks)
             meta = BlockMetadata(
                 num_rows=None,
                 size_bytes=size,
                 input_files=tuple(dict.fromkeys(p.source for p, _ in parts)),
                 exec_stats=None,
             )
+            fn = functools.partial(read_chunk, parts, self.settings)
             read_tasks.append(ReadTask(fn, meta, per_task_row_limit=per_task_row_limit))
         return read_tasks
 
@@ -85,6 +113,7 @@ class _Source:
 
         self.dataset = rasterio.open(gdal_path(href))
         self.reader = self.dataset
+        self.warped = warp
         if warp:
             self.reader = WarpedVRT(
                 self.dataset,
@@ -101,156 +130,197 @@ class _Source:
         self.dataset.close()
 
 
-def read_chunk(
-    parts: list[tuple[ItemPlan, list[int]]],
-    opts: ChipOptions,
-    options: GdalOptions,
-    sample_fields: dict[int, dict[str, Any]],
-) -> Iterator[Any]:
+class _Blocks:
+    """Accumulates per-item tables into blocks of about ``target`` bytes."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.tables: list[Any] = []
+        self.nbytes = 0
+
+    def add(self, table: Any) -> Iterator[Any]:
+        if self.tables and not self.tables[0].schema.equals(table.schema):
+            yield from self.flush()
+        self.tables.append(table)
+        self.nbytes += table.nbytes
+        if self.nbytes >= self.target:
+            yield from self.flush()
+
+    def flush(self) -> Iterator[Any]:
+        import pyarrow as pa
+
+        if self.tables:
+            yield self.tables[0] if len(self.tables) == 1 else pa.concat_tables(self.tables)
+        self.tables, self.nbytes = [], 0
+
+
+def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) -> Iterator[Any]:
     """The body of one read task: yield blocks of chips for the windows in ``parts``."""
     from rasterio.enums import Resampling
     from rasterio.errors import RasterioError
 
+    opts = settings.opts
     resampling = Resampling[opts.resampling]
-    rows: list[dict[str, Any]] = []
-    with options.env():
-        for plan, indexes in parts:
-            try:
-                sources = [_Source(plan, r.href, r.warp, resampling) for r in plan.reads]
-            except RasterioError as exc:
-                log.warning("%s: cannot be opened (%s); its chips are skipped.", plan.source, exc)
-                continue
-            try:
-                for k in indexes:
-                    try:
-                        row = _read_window(plan, plan.windows[k], sources, opts, resampling)
-                    except RasterioError as exc:
-                        log.warning(
-                            "%s: window %s cannot be read (%s); the chip is skipped.",
-                            plan.source,
-                            plan.windows[k][:4],
-                            describe_error(exc),
-                        )
-                        continue
-                    if row is None:
-                        continue
-                    sample = plan.windows[k][4]
-                    if sample >= 0:
-                        row.update(sample_fields.get(sample, {}))
-                    rows.append(row)
-                    if len(rows) >= opts.rows_per_block:
-                        yield _to_block(rows)
-                        rows = []
-            finally:
-                for source in sources:
-                    source.close()
-    if rows:
-        yield _to_block(rows)
+    blocks = _Blocks(opts.block_bytes)
+    failures: list[Failure] = []
+    opened: dict[tuple, _Source] = {}  # each file is opened once per task
+    with settings.options.env():
+        try:
+            for plan, indexes in parts:
+                try:
+                    sources = _open(plan, resampling, opened)
+                except RasterioError as exc:
+                    reason = f"cannot be opened ({describe_error(exc)})"
+                    failures.append(_failed(plan.source, reason))
+                    _check(failures, settings)
+                    continue
+                per_block = max(1, opts.block_bytes // chip_bytes(plan, plan.windows[indexes[0]]))
+                for lo in range(0, len(indexes), per_block):
+                    specs = [plan.windows[k] for k in indexes[lo : lo + per_block]]
+                    table = _read_windows(plan, specs, sources, settings, resampling, failures)
+                    _check(failures, settings)
+                    if table is not None:
+                        yield from blocks.add(table)
+        finally:
+            for source in opened.values():
+                source.close()
+    yield from blocks.flush()
+    if failures:
+        settings.sink.report(failures)
 
 
-def _read_window(
+def _open(plan: ItemPlan, resampling: Any, opened: dict[tuple, _Source]) -> list[_Source]:
+    """The sources of ``plan``, reusing files this task has open on the same grid."""
+    sources = []
+    for read in plan.reads:
+        grid = (plan.crs, plan.transform, plan.height, plan.width) if read.warp else None
+        key = (read.href, grid)
+        if key not in opened:
+            opened[key] = _Source(plan, read.href, read.warp, resampling)
+        sources.append(opened[key])
+    return sources
+
+
+def _failed(path: str, reason: str) -> Failure:
+    log.warning("%s %s; its chips are skipped.", path, reason)
+    return Failure(path, reason, "chips")
+
+
+def _check(failures: list[Failure], settings: ReadSettings) -> None:
+    if failures and settings.on_error == "raise":
+        first = failures[0]
+        raise ChipReadError(f"{first.path} {first.reason}; fix or remove the file and retry.")
+
+
+def _read_windows(
     plan: ItemPlan,
-    spec: tuple[int, int, int, int, int],
+    specs: list[tuple[int, int, int, int, int]],
     sources: list[_Source],
-    opts: ChipOptions,
+    settings: ReadSettings,
     resampling: Any,
-) -> dict[str, Any] | None:
-    from affine import Affine
-    from rasterio.windows import Window as RioWindow
+    failures: list[Failure],
+) -> Any:
+    """One item's windows as a table (None when every chip is dropped or unreadable)."""
+    from rasterio.errors import RasterioError
 
-    window = Window(*spec[:4])
-    out_h, out_w = plan.out_shape or (window.height, window.width)
-    fill = plan.nodata if plan.nodata is not None else 0
-    part = overlap(window, plan.height, plan.width)
-    if part is None:
+    n = len(specs)
+    windows = np.asarray(specs, dtype=np.int64).reshape(n, 5)
+    good = np.zeros(n, dtype=np.int64)
+    readable = np.ones(n, dtype=bool)
+    pieces: list[tuple[np.ndarray, list[int], np.ndarray]] = []  # strip, members, offsets
+    if plan.out_shape is not None:
+        for m, spec in enumerate(specs):
+            try:
+                image, valid = read_resized(plan, spec, sources, resampling)
+            except RasterioError as exc:
+                failures.append(_window_failure(plan, spec, exc))
+                readable[m] = False
+                continue
+            good[m] = int(valid.sum())
+            pieces.append((image[None], [m], np.zeros(1, dtype=np.int64)))
+        area = np.full(n, plan.out_shape[0] * plan.out_shape[1], dtype=np.int64)
+    else:
+        row_bytes = np.dtype(plan.dtype).itemsize * len(plan.band_names) * windows[:, 2].max()
+        max_cols = max(int(windows[:, 3].max()), MAX_STRIP_BYTES // int(row_bytes))
+        merge = not any(s.warped for s in sources)  # warped pixels depend on the request
+        for span, members in plan_runs(specs, max_cols, merge):
+            try:
+                strip, valid = read_span(plan, span, sources)
+            except RasterioError as exc:
+                if len(members) > 1:  # read its windows one by one: keep the good ones
+                    for m in members:
+                        try:
+                            one = read_span(plan, _window(specs[m]), sources)
+                        except RasterioError as exc1:
+                            failures.append(_window_failure(plan, specs[m], exc1))
+                            readable[m] = False
+                            continue
+                        good[m] = int(one[1].sum())
+                        pieces.append((one[0], [m], np.zeros(1, dtype=np.int64)))
+                    continue
+                failures.append(_window_failure(plan, specs[members[0]], exc))
+                readable[members[0]] = False
+                continue
+            offsets = windows[members, 1] - span.col_off
+            good[members] = good_counts(valid, offsets, windows[members, 3])
+            pieces.append((strip, members, offsets))
+        area = windows[:, 2] * windows[:, 3]
+    fractions = 1.0 - good / area
+    keep = readable & (fractions <= settings.opts.max_nodata) & _overlaps(plan, windows)
+    if not keep.any():
         return None
-    padded = part != window and not plan.out_shape
-    shape = (len(plan.band_names), out_h, out_w)
-    image = np.full(shape, fill, dtype=plan.dtype) if padded else np.empty(shape, plan.dtype)
-    r0, c0 = part.row_off - window.row_off, part.col_off - window.col_off
-    rows = slice(r0, r0 + part.height) if not plan.out_shape else slice(0, out_h)
-    cols = slice(c0, c0 + part.width) if not plan.out_shape else slice(0, out_w)
-    rio_window = RioWindow(part.col_off, part.row_off, part.width, part.height)
-    # Pixels of a read without nodata are all valid: only reads with nodata cost a mask.
-    valid_part: np.ndarray | None = None
-    all_valid = False
-    for read, source in zip(plan.reads, sources, strict=True):
-        kwargs = {}
-        if plan.out_shape:
-            kwargs = {"out_shape": (len(read.indexes), out_h, out_w), "resampling": resampling}
-        data = source.reader.read(read.indexes, window=rio_window, **kwargs)
-        image[_positions(read.positions), rows, cols] = data
-        if all_valid:
-            continue
-        band_valid = _valid(data, read.nodata)
-        if band_valid is None:
-            all_valid = True
-        else:
-            valid_part = band_valid if valid_part is None else valid_part | band_valid
-    inside = (out_h * out_w) if plan.out_shape else part.height * part.width
-    good = inside if all_valid or valid_part is None else int(valid_part.sum())
-    nodata_fraction = 1.0 - good / (out_h * out_w)
-    if nodata_fraction > opts.max_nodata:
-        return None
-    transform = Affine(*plan.transform) @ Affine.translation(window.col_off, window.row_off)
-    if plan.out_shape:
-        transform = transform @ Affine.scale(window.width / out_w, window.height / out_h)
-    return {
-        "chip_id": f"{plan.item_id}@{window.row_off},{window.col_off}"
-        + (f"#{spec[4]}" if spec[4] >= 0 else ""),
-        "source": plan.source,
-        "row_off": window.row_off,
-        "col_off": window.col_off,
-        "height": out_h,
-        "width": out_w,
-        "crs": plan.crs,
-        "transform": np.array(transform[:6], dtype=np.float64),
-        "image": image,
-        "item_id": plan.item_id,
-        "collection": plan.collection,
-        "datetime": plan.datetime,
-        "bands": list(plan.band_names),
-        "nodata": plan.nodata,
-        "nodata_fraction": nodata_fraction,
-        "sample": spec[4],
-        **plan.extra,
-    }
+    images = _gather(plan, windows, keep, pieces)
+    return chip_table(
+        plan,
+        windows[keep],
+        images,
+        fractions[keep],
+        settings.sample_fields,
+        settings.sample_keys,
+    )
 
 
-def _positions(positions: list[int]) -> slice | list[int]:
-    """Contiguous chip bands as a slice (a view), else a list (fancy indexing)."""
-    if positions == list(range(positions[0], positions[0] + len(positions))):
-        return slice(positions[0], positions[0] + len(positions))
-    return positions
+def _window(spec: Sequence[int]) -> Any:
+    from eo_ray.ingest._windows import Window
+
+    return Window(*spec[:4])
 
 
-def _valid(data: np.ndarray, nodata: float | None) -> np.ndarray | None:
-    """Pixels where at least one band holds data; None when every pixel does."""
-    if nodata is None:
-        if data.dtype.kind == "f":
-            return ~np.isnan(data).all(axis=0)
-        return None
-    if math.isnan(nodata):
-        return ~np.isnan(data).all(axis=0)
-    return (data != nodata).any(axis=0)
+def _window_failure(plan: ItemPlan, spec: Sequence[int], exc: BaseException) -> Failure:
+    return _failed(plan.source, f"window {tuple(spec[:4])} cannot be read ({describe_error(exc)})")
 
 
-def _to_block(rows: list[dict[str, Any]]) -> Any:
-    import pyarrow as pa
-    from ray.data.extensions import ArrowTensorArray
+def _overlaps(plan: ItemPlan, windows: np.ndarray) -> np.ndarray:
+    """Windows with at least one pixel on the raster (the others are never chips)."""
+    rows, cols, h, w = (windows[:, k] for k in range(4))
+    return (rows < plan.height) & (cols < plan.width) & (rows + h > 0) & (cols + w > 0)
 
-    columns: dict[str, Any] = {}
-    for key in dict.fromkeys(k for row in rows for k in row):
-        values = [row.get(key) for row in rows]
-        if key in ("image", "transform"):
-            shapes = {v.shape for v in values}
-            if len(shapes) == 1:
-                columns[key] = ArrowTensorArray.from_numpy(np.stack(values))
-            else:
-                ragged = np.empty(len(values), dtype=object)
-                for n, v in enumerate(values):
-                    ragged[n] = v
-                columns[key] = ArrowTensorArray.from_numpy(ragged)
-        else:
-            columns[key] = pa.array(values)
-    return pa.table(columns)
+
+def _gather(
+    plan: ItemPlan,
+    windows: np.ndarray,
+    keep: np.ndarray,
+    pieces: list[tuple[np.ndarray, list[int], np.ndarray]],
+) -> np.ndarray | list[np.ndarray]:
+    """Copy the kept chips out of their strips: one array, or a list when shapes differ."""
+    position = np.cumsum(keep) - 1
+    kept = int(keep.sum())
+    shapes = {(h, w) for h, w in windows[keep][:, 2:4].tolist()}
+    if plan.out_shape is not None:
+        shapes = {tuple(plan.out_shape)}
+    if len(shapes) == 1:
+        h, w = shapes.pop()
+        out: Any = np.empty((kept, len(plan.band_names), h, w), dtype=plan.dtype)
+    else:
+        out = [None] * kept
+    for strip, members, offsets in pieces:
+        for m, offset in zip(members, offsets.tolist(), strict=True):
+            if not keep[m]:
+                continue
+            if plan.out_shape is not None:
+                out[position[m]] = strip[0]
+                continue
+            width = int(windows[m, 3])
+            chip = strip[:, :, offset : offset + width]
+            out[position[m]] = chip if isinstance(out, np.ndarray) else chip.copy()
+    return out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import numpy as np
 
+from eo_ray.ingest._failures import FailureSink
 from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path
 from eo_ray.ingest._scan import Failure, _file_size, inspect_raster
 from eo_ray.ingest._windows import EDGE_MODES, centred_window, grid_windows, inside
@@ -71,7 +72,7 @@ class ChipOptions:
     fit: str | None = None
     allow_ungeoreferenced: bool = False
     properties: tuple[str, ...] = DEFAULT_PROPERTIES
-    rows_per_block: int = 64
+    block_bytes: int = 16 * 2**20  # target size of the blocks of read tasks
 
 
 def _pair(name: str, value: Any) -> tuple[int, int]:
@@ -414,8 +415,16 @@ class ChipReader:
         self.opts = opts
         self.samples = _samples(samples)
         self.samples_crs = samples_crs
-        self.failures: list[Failure] = []
         self.plans: list[ItemPlan] | None = None
+        self._plan_failures: list[Failure] = []
+        self._sinks: list[FailureSink] = []
+
+    @property
+    def failures(self) -> list[Failure]:
+        """Inputs that could not be used: found while planning, and (once the Dataset has
+        run) files or windows its read tasks could not read."""
+        read = [f for sink in self._sinks for f in sink.collect()]
+        return list(dict.fromkeys(self._plan_failures + read))
 
     def plan(self) -> list[ItemPlan]:
         """Plan every item's windows in Ray tasks (cached)."""
@@ -423,7 +432,7 @@ class ChipReader:
 
         if self.plans is not None:
             return self.plans
-        items, self.failures = _as_items(self.source)
+        items, self._plan_failures = _as_items(self.source)
         _ensure_ray()
         options = GdalOptions.from_env()
         cpus = max(1, int(ray.available_resources().get("CPU", 1)))
@@ -443,14 +452,14 @@ class ChipReader:
         placed: set[int] = set()
         for got, failed, hits in ray.get(refs):
             plans += got
-            self.failures += [Failure(**f) for f in failed]
+            self._plan_failures += [Failure(**f) for f in failed]
             placed.update(hits)
         for row in self.samples or []:
             if row["_index"] not in placed and not any(
-                f.reason.startswith(f"sample {row['_index']}:") for f in self.failures
+                f.reason.startswith(f"sample {row['_index']}:") for f in self._plan_failures
             ):
                 where = (row.get("x"), row.get("y")) if "x" in row else (row["minx"], row["miny"])
-                self.failures.append(
+                self._plan_failures.append(
                     Failure(
                         f"sample {row['_index']}",
                         f"window around {where} ({self.samples_crs}) is outside every raster",
@@ -461,30 +470,38 @@ class ChipReader:
         return plans
 
     def dataset(self, on_error: Literal["warn", "raise", "ignore"] = "warn") -> ray.data.Dataset:
-        """The chips as a lazy Ray Dataset (windows are read by the Dataset's read tasks)."""
+        """The chips as a lazy Ray Dataset (windows are read by the Dataset's read tasks).
+
+        Files or windows that fail in the read tasks are skipped and added to
+        :attr:`failures` (``"warn"``, ``"ignore"``) or stop the Dataset with a
+        :class:`ChipReadError` (``"raise"``).
+        """
         import ray.data
 
-        from eo_ray.ingest._datasource import ChipDatasource
+        from eo_ray.ingest._datasource import ChipDatasource, ReadSettings
 
         if on_error not in ("warn", "raise", "ignore"):
             raise invalid("on_error", "read_chips", "'warn', 'raise' or 'ignore'", on_error)
         plans = self.plan()
-        if self.failures and on_error == "raise":
-            raise NothingReadableError(_summary(self.failures, "chip inputs failed"))
+        failed = self._plan_failures
+        if failed and on_error == "raise":
+            raise NothingReadableError(_summary(failed, "chip inputs failed"))
         if not plans or not any(p.windows for p in plans):
             raise NothingReadableError(
-                _summary(self.failures, "no input yields chips")
-                if self.failures
+                _summary(failed, "no input yields chips")
+                if failed
                 else "No chips: the source has no items; scan rasters into the catalog first."
             )
-        if self.failures and on_error == "warn":
-            log.warning(_summary(self.failures, "inputs skipped"))
+        if failed and on_error == "warn":
+            log.warning(_summary(failed, "inputs skipped"))
         fields = {
             row["_index"]: {k: v for k, v in row.items() if k not in _SAMPLE_GEOMETRY}
             for row in self.samples or []
         }
-        source = ChipDatasource(plans, self.opts, GdalOptions.from_env(), fields)
-        return ray.data.read_datasource(source)
+        sink = FailureSink()
+        self._sinks.append(sink)
+        settings = ReadSettings(self.opts, GdalOptions.from_env(), fields, sink, on_error)
+        return ray.data.read_datasource(ChipDatasource(plans, settings))
 
     def failures_frame(self) -> pd.DataFrame:
         """The failures as a DataFrame (path, reason, stage)."""

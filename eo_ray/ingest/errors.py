@@ -25,6 +25,10 @@ class NothingReadableError(IngestError):
     """Every input failed: the message lists the reasons of the first few."""
 
 
+class ChipReadError(IngestError):
+    """A file or window failed inside a read task of ``read_chips(..., on_error="raise")``."""
+
+
 class RasterInputError(IngestError):
     """One input file cannot be used; raised per file inside tasks and turned into a Failure."""
 

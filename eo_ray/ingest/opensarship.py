@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from eo_ray.ingest._blocks import arrow_friendly, string_lists
 from eo_ray.ingest.catalog import Catalog, scan
 from eo_ray.ingest.chips import ChipReader, make_options
 from eo_ray.ingest.errors import IngestError, invalid
@@ -69,10 +70,10 @@ class _FixChannels:
             out.append(image[: self.channels])
             names.append(bands[: self.channels])
         batch["image"] = np.stack(out)
-        batch["bands"] = np.array(names, dtype=str)
+        batch["bands"] = string_lists(names)
         batch["channels"] = np.asarray(counts, dtype=np.int64)
         batch["label_id"] = np.asarray([self.ids.get(str(v), -1) for v in batch["label"]])
-        return batch
+        return arrow_friendly(batch)
 
 
 def opensarship_catalog(*, rescan: bool = False) -> Catalog:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from eo_ray.ingest._blocks import arrow_friendly, string_lists
 from eo_ray.ingest.errors import InvalidOptionError, invalid
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class ToDecibel:
             db = 10.0 * np.log10(np.maximum(data, self.floor))
             out.append(np.where(invalid_px, np.nan, db).astype(np.float32))
         set_images(batch, out)
-        return batch
+        return arrow_friendly(batch)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class Normalize:
                 result[data == nodata] = np.nan
             out.append(result.astype(np.float32))
         set_images(batch, out)
-        return batch
+        return arrow_friendly(batch)
 
 
 def _common_names(collection: str) -> dict[str, str]:
@@ -214,7 +215,7 @@ class SpectralIndex:
                 value[(image == nodata).all(axis=0)] = np.nan
             out.append(value)
         set_images(batch, out, self.column)
-        return batch
+        return arrow_friendly(batch)
 
 
 # QA bit layouts: scheme -> list of (first bit, bit count, value at or above which = cloud).
@@ -290,11 +291,8 @@ class CloudMask:
         set_images(batch, masks, "cloud_mask")
         batch["cloud_fraction"] = np.asarray(fractions, dtype=np.float32)
         if self.drop_qa:
-            ragged = np.empty(len(names), dtype=object)
-            for n, value in enumerate(names):
-                ragged[n] = value
-            batch["bands"] = ragged
-        return batch
+            batch["bands"] = string_lists(names)
+        return arrow_friendly(batch)
 
 
 class Reproject:
@@ -357,7 +355,7 @@ class Reproject:
         batch["crs"] = np.array([self.crs] * len(out), dtype=object)
         batch["height"] = np.asarray(heights, dtype=np.int64)
         batch["width"] = np.asarray(widths, dtype=np.int64)
-        return batch
+        return arrow_friendly(batch)
 
 
 def to_db(ds: ray.data.Dataset, floor: float = 1e-10) -> ray.data.Dataset:
