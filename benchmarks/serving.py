@@ -1,21 +1,27 @@
 """Serving benchmark: eo-ray on Ray Serve vs a bare FastAPI app, logging on/off, batching.
 
-One run measures p50/p99 latency and requests/s of the Fashion-MNIST CNN (one 28×28 image per
-request) at concurrency 1, 8 and 32 for:
+One run measures p50/p99 latency and requests/s of the OpenSARShip ship classifier
+(``opensarship-cnn``: the CNN of ``jobs/train_ships.py``, trained by ``eo.train.fit`` on the
+real OpenSARShip chips and registered in the model registry) at concurrency 1, 8 and 32,
+one real 48×48 VV chip (normalised dB) per request, for:
 
-* ``serve``          eo-ray deployment, request logging off, no batching
-* ``serve+log``      the same with request logging on (the Delta request log)
-* ``serve+log+batch`` logging on and dynamic batching (``batch_size``)
-* ``fastapi``        the same TorchScript model behind a bare FastAPI app in one uvicorn
-                     process: the no-platform reference
+* ``fastapi``          the same TorchScript model behind a bare FastAPI app in one uvicorn
+                       process, one torch thread, orjson decoding: the no-platform reference
+* ``serve``            eo-ray deployment, request logging off, no batching
+* ``serve+log``        the same with request logging on (the Delta request log)
+* ``serve+batch``      logging off, dynamic batching (``batch_size``)
+* ``serve+log+batch``  logging on and dynamic batching
 
-All use one replica (one process) so they compare like with like. The load generator is an
-asyncio client (aiohttp) with keep-alive connections in this process. Goals from the issue:
-logging costs at most 10% of throughput; with batching, throughput at concurrency 32 is at
-least 2x the unbatched one.
+Every eo-ray setup is one replica (one process); all are live at once and measured in
+interleaved rounds (medians reported). The load generator is one asyncio process (aiohttp,
+keep-alive connections). During the concurrency-32 runs the CPU time of the Serve proxy, the
+replica and the load generator is read from /proc (psutil) and reported per request, which is
+where the platform's cost goes. Goals from the issue: logging costs at most 10% of
+throughput; with batching, throughput at concurrency 32 is at least 2x the unbatched one.
 
-    python benchmarks/serving.py                 # default, about 3 minutes on 2 cores
-    python benchmarks/serving.py --requests 2000 --batch-size 32
+    python benchmarks/serving.py                 # default, about 4 minutes on 2 cores
+    python benchmarks/serving.py --requests 2000 --rounds 5 --batch-size 32
+    python benchmarks/serving.py --home WS       # reuse a workspace's opensarship-cnn
 """
 
 from __future__ import annotations
@@ -37,6 +43,13 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 LEVELS = (1, 8, 32)
+MODEL = "opensarship-cnn"
+SETUPS = {  # label -> deploy options (the FastAPI reference is added separately)
+    "serve": {"log_requests": False, "batch": False},
+    "serve+log": {"log_requests": True, "batch": False},
+    "serve+batch": {"log_requests": False, "batch": True},
+    "serve+log+batch": {"log_requests": True, "batch": True},
+}
 
 
 def free_port() -> int:
@@ -45,41 +58,64 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def train_and_register(images: int, filters: int) -> object:
-    """The Fashion-MNIST CNN of eo_ray.train.recipes, trained one epoch and registered."""
-    import torch
+def _train_ships():
+    """jobs/train_ships.py as a module (its chip preparation and split are reused as is)."""
+    sys.path.insert(0, str(HERE.parent / "jobs"))
+    import train_ships
 
+    return train_ships
+
+
+def ship_chips(size: int) -> tuple[np.ndarray, np.ndarray, tuple, tuple[float, float]]:
+    """OpenSARShip chips as the training job prepares them: x, y, split, (mean, std)."""
+    ships = _train_ships()
+    x, y = ships.load_chips(size)
+    train, val, test = ships.split(y)
+    mean, std = float(x[train].mean()), float(x[train].std())
+    return (x - mean) / std, y, (train, val, test), (mean, std)
+
+
+def train_and_register(x, y, parts, size: int, epochs: int, workers: int):
+    """The OpenSARShip CNN trained with eo.train.fit (all-reduce torch) and registered."""
     import eo_ray as eo
-    from eo_ray.datasets import load_fashion_mnist
-    from eo_ray.train.recipes import torch_cnn
+    from eo_ray.train.recipes import torch_classifier_loop
 
-    (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
-    torch.manual_seed(0)
-    model = torch_cnn(1, 28, 28, 10, filters=filters)
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    x = torch.as_tensor(x_train[:images, None] / 255.0, dtype=torch.float32)
-    y = torch.as_tensor(y_train[:images].astype(np.int64))
-    for i in range(0, images, 128):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x[i : i + 128]), y[i : i + 128]).backward()
-        opt.step()
-    model.eval()
-    with torch.no_grad():
-        xt = torch.as_tensor(x_test[:2000, None] / 255.0, dtype=torch.float32)
-        accuracy = float((model(xt).argmax(1).numpy() == y_test[:2000]).mean())
+    ships = _train_ships()
+    train, val, test = parts
+    config = {
+        "epochs": epochs,
+        "batch_size": 16,
+        "lr": 0.01,
+        "channels": 1,
+        "height": size,
+        "width": size,
+        "classes": len(ships.CLASSES),
+        "filters": 16,
+        "eval": (x[val], y[val]),
+    }
+    result = eo.train.fit(
+        torch_classifier_loop,
+        strategy="allreduce",
+        framework="torch",
+        num_workers=workers,
+        config=config,
+        data={"x": x[train], "y": y[train]},
+        experiment="bench-serving-opensarship",
+    )
+    acc = ships.accuracy(ships.load_export(result), "torch", x[test], y[test])
     return eo.models.register(
-        "bench-cnn", model, "torch", metrics={"accuracy": accuracy}, input_example=x[:1].numpy()
+        MODEL,
+        result,
+        metrics={"val_accuracy": result.metrics["accuracy"], "test_accuracy": acc},
+        input_example=x[test][:1],
+        training_dataset={"dataset": "opensarship_subset", "rows": len(train), "size": size},
+        description="serving benchmark: allreduce torch",
     )
 
 
-def bodies(n: int = 64) -> list[bytes]:
-    from eo_ray.datasets import load_fashion_mnist
-
-    _, (x_test, _) = load_fashion_mnist()
-    return [
-        json.dumps({"instances": (x_test[i : i + 1, None] / 255.0).round(3).tolist()}).encode()
-        for i in range(n)
-    ]
+def bodies(x: np.ndarray, test: np.ndarray) -> list[bytes]:
+    """One JSON request per real test chip: {"instances": [chip]} (1×48×48 floats)."""
+    return [json.dumps({"instances": x[i : i + 1].round(4).tolist()}).encode() for i in test]
 
 
 async def _load(url: str, payloads: list[bytes], concurrency: int, total: int) -> dict:
@@ -110,7 +146,7 @@ async def _load(url: str, payloads: list[bytes], concurrency: int, total: int) -
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         for _ in range(min(8, total)):  # warm up connections and the model
-            async with session.post(url, data=payloads[0]) as resp:
+            async with session.post(url, data=payloads[0], headers=headers) as resp:
                 await resp.read()
         start = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
@@ -126,46 +162,71 @@ async def _load(url: str, payloads: list[bytes], concurrency: int, total: int) -
     }
 
 
-def measure(url: str, payloads: list[bytes], requests: int) -> dict[int, dict]:
-    """One round: every concurrency level against ``url`` (c=1 gets a quarter of the requests)."""
-    out = {}
+def _cpu_s(procs: list) -> float:
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except Exception:  # a process that went away counts no more
+            pass
+    return total
+
+
+def measure(url: str, payloads: list[bytes], requests: int, procs: dict) -> dict:
+    """One round: every level against ``url`` (c=1 gets a quarter of the requests); at c=32
+    also the CPU seconds per request of each process group in ``procs`` and of this client."""
+    import psutil
+
+    client = [psutil.Process()]
+    out: dict = {}
     for c in LEVELS:
         n = max(requests // 4, 25) if c == 1 else requests
+        groups = {**procs, "client": client}
+        before = {k: _cpu_s(v) for k, v in groups.items()}
         out[c] = asyncio.run(_load(url, payloads, c, n))
+        if c == LEVELS[-1]:
+            sent = n + out[c]["warmup"]
+            out["cpu_ms"] = {k: 1000 * (_cpu_s(v) - before[k]) / sent for k, v in groups.items()}
     return out
 
 
-def median_of(rounds: list[dict[int, dict]]) -> dict[int, dict]:
+def median_of(rounds: list[dict]) -> dict:
     """Per level: the median p50, p99 and req/s over rounds; errors and requests summed."""
-    out = {}
+    out: dict = {}
     for c in LEVELS:
         runs = [r[c] for r in rounds]
         out[c] = {k: float(np.median([r[k] for r in runs])) for k in ("p50_ms", "p99_ms", "rps")}
         out[c]["errors"] = sum(r["errors"] for r in runs)
         out[c]["requests"] = sum(r["requests"] + r["warmup"] for r in runs)
+    out["cpu_ms"] = {
+        k: float(np.median([r["cpu_ms"][k] for r in rounds])) for k in rounds[0]["cpu_ms"]
+    }
     return out
 
 
 # -- the bare FastAPI reference ------------------------------------------------------------------
 def fastapi_server(port: int, model_path: str) -> None:
     """Run the reference app: one process, one uvicorn worker, the same TorchScript model."""
+    import orjson
     import torch
     import uvicorn
     from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import Response
 
     torch.set_num_threads(1)
     model = torch.jit.load(model_path, map_location="cpu").eval()
     app = FastAPI()
 
     async def predict(request):
-        x = np.asarray((await request.json())["instances"], dtype=np.float32)
+        x = np.asarray(orjson.loads(await request.body())["instances"], dtype=np.float32)
         with torch.inference_mode():
             out = model(torch.from_numpy(x)).numpy()
-        return JSONResponse({"predictions": out.argmax(1).tolist(), "scores": out.tolist()})
+        answer = {"predictions": out.argmax(1).tolist(), "scores": out.round(6).tolist()}
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     # Real classes, not the strings `from __future__ import annotations` would leave.
-    predict.__annotations__ = {"request": Request, "return": JSONResponse}
+    predict.__annotations__ = {"request": Request, "return": Response}
     app.post("/predict")(predict)
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -194,6 +255,38 @@ def start_fastapi(mv) -> tuple[str, subprocess.Popen]:
             time.sleep(0.2)
 
 
+def serve_processes(app: str) -> dict:
+    """The Serve proxy and the replica process(es) of application ``app``."""
+    import psutil
+
+    found: dict = {"proxy": [], "replica": []}
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if cmd.startswith("ray::ProxyActor"):
+            found["proxy"].append(proc)
+        elif cmd.startswith(f"ray::ServeReplica:{app}:"):
+            found["replica"].append(proc)
+    return found
+
+
+def get_model(args) -> tuple:
+    """The registered OpenSARShip CNN (trained now, or the one in ``--home``) and the bodies."""
+    import eo_ray as eo
+
+    x, y, parts, _ = ship_chips(args.size)
+    if args.home:
+        mv = eo.models.get(MODEL) if args.version is None else eo.models.get(MODEL, args.version)
+        trained = f"{MODEL} v{mv.version} from {args.home}"
+    else:
+        started = time.time()
+        mv = train_and_register(x, y, parts, args.size, args.epochs, args.workers)
+        trained = (
+            f"{MODEL} v{mv.version}, trained now with eo.train.fit (all-reduce torch, "
+            f"{args.workers} workers, {args.epochs} epochs, {time.time() - started:.0f} s)"
+        )
+    return mv, trained, bodies(x, parts[2]), len(parts[2])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -201,8 +294,12 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--train-images", type=int, default=6000)
-    parser.add_argument("--filters", type=int, default=16, help="CNN width (16: the recipe's)")
+    parser.add_argument("--batch-wait-ms", type=float, default=5.0)
+    parser.add_argument("--size", type=int, default=48, help="chip size (train_ships.py's)")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="training workers")
+    parser.add_argument("--home", default=None, help="workspace with a registered model")
+    parser.add_argument("--version", type=int, default=None, help="model version in --home")
     parser.add_argument("--results", default=str(HERE / "RESULTS.md"), help="'' to not record")
     parser.add_argument("--fastapi-server", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -217,86 +314,122 @@ def main() -> None:
     import eo_ray as eo
 
     started = time.time()
-    home = tempfile.mkdtemp(prefix="eo-ray-bench-serving-")
+    home = args.home or tempfile.mkdtemp(prefix="eo-ray-bench-serving-")
     eo.init(home=home, num_cpus=os.cpu_count())
-    serve.start(http_options={"host": "127.0.0.1", "port": free_port()})
-    mv = train_and_register(args.train_images, args.filters)
-    payloads = bodies()
-    configs = {
-        "serve": {"log_requests": False, "batch_size": None},
-        "serve+log": {"log_requests": True, "batch_size": None},
-        "serve+log+batch": {"log_requests": True, "batch_size": args.batch_size},
-    }
-    urls = {}
-    for label, options in configs.items():
+    mv, trained, payloads, n_chips = get_model(args)
+    from eo_ray.serving._deploy import ensure_serve
+
+    ensure_serve("127.0.0.1", free_port())  # Serve as eo-ray starts it
+    run_start = time.time()
+    urls, procs, names = {}, {}, {}
+    for label, options in SETUPS.items():
+        name = "bench-" + label.replace("+", "-")
         dep = eo.serving.deploy(
-            "bench-cnn", name=label.replace("+", "-"), min_replicas=1, max_replicas=1, **options
+            MODEL,
+            version=mv.version,
+            name=name,
+            min_replicas=1,
+            max_replicas=1,
+            log_requests=options["log_requests"],
+            batch_size=args.batch_size if options["batch"] else None,
+            batch_wait_s=args.batch_wait_ms / 1000.0,
+            num_cpus=0.25,  # logical share, so all four fit a 2-CPU Ray; one torch thread
         )
-        urls[label] = f"{dep.url}/predict"
+        urls[label], procs[label], names[label] = f"{dep.url}/predict", serve_processes(name), name
     urls["fastapi"], proc = start_fastapi(mv)
+    import psutil
+
+    procs["fastapi"] = {"server": [psutil.Process(proc.pid)]}
     rounds: dict[str, list] = {label: [] for label in urls}
     try:
         for r in range(args.rounds):  # interleaved, so load from elsewhere hits every setup
             for label, url in urls.items():
-                rounds[label].append(measure(url, payloads, args.requests))
-                rps = {c: round(v["rps"]) for c, v in rounds[label][-1].items()}
+                rounds[label].append(measure(url, payloads, args.requests, procs[label]))
+                rps = {c: round(rounds[label][-1][c]["rps"]) for c in LEVELS}
                 print(f"round {r + 1} {label:<16} req/s {rps}", flush=True)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     results = {label: median_of(runs) for label, runs in rounds.items()}
-    for label, options in configs.items():
-        name = label.replace("+", "-")
+    for label, options in SETUPS.items():
+        eo.serving.undeploy(names[label])
         if options["log_requests"]:
-            results[label]["logged"] = len(eo.monitoring.requests(name))
-        eo.serving.undeploy(name)
+            since = dt.datetime.fromtimestamp(run_start, dt.timezone.utc)
+            results[label]["logged"] = len(eo.monitoring.requests(names[label], since=since))
     serve.shutdown()
     eo.shutdown()
     wall = time.time() - started
-    text = report(results, args, mv, wall)
+    text = report(results, args, mv, trained, n_chips, wall)
     print(text)
     if args.results:
         with open(args.results, "a", encoding="utf-8") as fh:
             fh.write("\n" + text)
 
 
-def report(results: dict, args, mv, wall: float) -> str:
+LABELS = {
+    "fastapi": "bare FastAPI + uvicorn, one process (reference)",
+    "serve": "eo-ray serve, logging off",
+    "serve+log": "eo-ray serve, logging on",
+    "serve+batch": "eo-ray serve, logging off, batching",
+    "serve+log+batch": "eo-ray serve, logging on, batching",
+}
+
+
+def report(results: dict, args, mv, trained: str, n_chips: int, wall: float) -> str:
     rows = []
-    for label in ("fastapi", "serve", "serve+log", "serve+log+batch"):
+    for label in LABELS:
         for c in LEVELS:
             r = results[label][c]
             rows.append(
-                f"| {label} | {c} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps']:.0f} | "
-                f"{r['errors']} |"
+                f"| {LABELS[label]} | {c} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                f"{r['rps']:.0f} | {r['errors']} |"
             )
-    log_cost = {c: 1 - results["serve+log"][c]["rps"] / results["serve"][c]["rps"] for c in LEVELS}
-    batch_gain = results["serve+log+batch"][32]["rps"] / results["serve+log"][32]["rps"]
-    overhead = {c: results["fastapi"][c]["rps"] / results["serve"][c]["rps"] for c in LEVELS}
-    sent = {
-        k: sum(results[k][c]["requests"] for c in LEVELS)  # warm-up requests included
-        for k in ("serve+log", "serve+log+batch")
-    }
+    cpu_rows = []
+    for label in LABELS:
+        cpu = results[label]["cpu_ms"]
+        server = cpu.get("server", cpu.get("proxy", 0.0) + cpu.get("replica", 0.0))
+        cpu_rows.append(
+            f"| {LABELS[label]} | {cpu.get('proxy', float('nan')):.2f} | "
+            f"{cpu.get('replica', cpu.get('server', float('nan'))):.2f} | {server:.2f} | "
+            f"{cpu['client']:.2f} |"
+        )
+    rps = {label: {c: results[label][c]["rps"] for c in LEVELS} for label in LABELS}
+    log_cost = {c: 1 - rps["serve+log"][c] / rps["serve"][c] for c in LEVELS}
+    gain_log = rps["serve+log+batch"][32] / rps["serve+log"][32]
+    gain = rps["serve+batch"][32] / rps["serve"][32]
+    overhead = {c: rps["fastapi"][c] / rps["serve"][c] for c in LEVELS}
+    logged = ("serve+log", "serve+log+batch")
+    sent = {k: sum(results[k][c]["requests"] for c in LEVELS) for k in logged}
+    command = (
+        f"python benchmarks/serving.py --requests {args.requests} --rounds {args.rounds} "
+        f"--batch-size {args.batch_size} --batch-wait-ms {args.batch_wait_ms:g}"
+        + ("" if args.home else f" --epochs {args.epochs} --workers {args.workers}")
+    )
     lines = [
-        f"## Serving (benchmarks/serving.py) — {dt.date.today().isoformat()}",
+        f"### Run of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Command: `python benchmarks/serving.py --requests {args.requests} "
-        f"--rounds {args.rounds} --batch-size {args.batch_size} --filters {args.filters}` "
-        f"({wall:.0f} s wall; medians "
-        "of the interleaved rounds).  ",
+        f"Command: `{command}` ({wall:.0f} s wall; medians of {args.rounds} interleaved rounds).  ",
         f"Machine: 2-core x86-64, 24 GiB, no GPU, shared with other jobs; Python "
-        f"{platform.python_version()}. Model: Fashion-MNIST CNN (torch_cnn, "
-        f"{args.filters}/{2 * args.filters} filters, "
-        f"accuracy {mv.metrics['accuracy']:.3f}), one 28×28 image per request, one replica.",
+        f"{platform.python_version()}.  ",
+        f"Model: {trained}; test accuracy {mv.metrics.get('test_accuracy', float('nan')):.3f}. "
+        f"Requests: one real {args.size}×{args.size} OpenSARShip test chip each "
+        f'({n_chips} chips in turn, JSON `{{"instances": [chip]}}`).',
         "",
         "| setup | concurrency | p50 ms | p99 ms | req/s | errors |",
         "|---|---|---|---|---|---|",
         *rows,
         "",
+        "CPU time per request at concurrency 32 (ms, medians; from /proc):",
+        "",
+        "| setup | Serve proxy | replica / app | server total | load generator |",
+        "|---|---|---|---|---|",
+        *cpu_rows,
+        "",
         "Logging cost (1 - req/s with logging / without): "
         + ", ".join(f"c={c}: {v:+.1%}" for c, v in log_cost.items())
         + " (goal <= 10%).  ",
-        f"Batching gain at c=32 (batched / unbatched req/s, both logging): {batch_gain:.2f}x "
-        "(goal >= 2x).  ",
+        f"Batching gain at c=32 (batched / unbatched req/s): {gain:.2f}x with logging off, "
+        f"{gain_log:.2f}x with logging on (goal >= 2x).  ",
         "Bare FastAPI req/s / eo-ray serve req/s: "
         + ", ".join(f"c={c}: {v:.2f}x" for c, v in overhead.items())
         + ".  ",

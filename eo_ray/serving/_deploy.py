@@ -18,6 +18,17 @@ from eo_ray.storage import validate_name, workspace
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# Ray Serve's own throughput settings (part of its RAY_SERVE_THROUGHPUT_OPTIMIZED profile,
+# without direct ingress, which would drop the shared proxy and its /<name> routes): the proxy
+# reaches replicas over gRPC rather than Ray actor calls, and a replica runs its request
+# handler on its main event loop rather than handing each request to a second thread.
+# About a fifth less CPU per request on 2 cores (benchmarks/RESULTS.md, "Serving"). They apply
+# when eo-ray starts Serve; a Serve instance started elsewhere keeps its own settings.
+SERVE_ENV = {
+    "RAY_SERVE_PROXY_USE_GRPC": "1",
+    "RAY_SERVE_USE_GRPC_BY_DEFAULT": "1",
+    "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0",
+}
 
 
 def _records_uri(name: str | None = None) -> str:
@@ -75,7 +86,10 @@ def _check_counts(min_replicas: int, max_replicas: int, batch_size: int | None) 
 
 
 def ensure_serve(host: str | None = None, port: int | None = None) -> tuple[str, int]:
-    """Start Ray (if needed) and Serve's HTTP proxy; return the proxy's host and port."""
+    """Start Ray (if needed) and Serve's HTTP proxy; return the proxy's host and port.
+
+    Serve started here gets :data:`SERVE_ENV` (its controller, proxies and replicas).
+    """
     from ray import serve
     from ray.serve.context import _get_global_client
 
@@ -89,7 +103,10 @@ def ensure_serve(host: str | None = None, port: int | None = None) -> tuple[str,
     if client is None:
         host = host or os.environ.get("EO_RAY_SERVE_HOST", DEFAULT_HOST)
         port = port or int(os.environ.get("EO_RAY_SERVE_PORT", DEFAULT_PORT))
-        serve.start(http_options={"host": host, "port": port})
+        serve.start(
+            http_options={"host": host, "port": port},
+            controller_options={"runtime_env": {"env_vars": dict(SERVE_ENV)}},
+        )
         client = _get_global_client()
     config = client.http_config
     wildcard = config.host in ("0.0.0.0", "")  # noqa: S104 - a proxy bound to every interface
@@ -129,6 +146,7 @@ def deploy(
     auth_token: str | None = None,
     *,
     metric: str = "accuracy",
+    batch_wait_s: float = 0.005,
     log_requests: bool = True,
     max_instances: int = 1024,
     max_body_bytes: int = 8 * 1024 * 1024,
@@ -139,8 +157,9 @@ def deploy(
     """Serve version ``version`` of registered model ``model`` at ``POST /<name>/predict``.
 
     ``version`` is a number, ``"best"`` (best ``metric``) or None (latest). ``batch_size``
-    turns on dynamic batching; ``feature_view`` makes the deployment take entity keys and
-    fetch features from the view's online store; ``auth_token`` requires a bearer token;
+    turns on dynamic batching (a batch waits at most ``batch_wait_s`` for more requests);
+    ``feature_view`` makes the deployment take entity keys and fetch features from the
+    view's online store; ``auth_token`` requires a bearer token;
     ``num_cpus`` is reserved per replica.
     Redeploying a name replaces it in place.
     """
@@ -151,6 +170,12 @@ def deploy(
     _check_counts(min_replicas, max_replicas, batch_size)
     if auth_token is not None and (not isinstance(auth_token, str) or not auth_token):
         raise DeploymentConfigError("auth_token must be a non-empty string or None.")
+    if isinstance(batch_wait_s, bool) or not (
+        isinstance(batch_wait_s, int | float) and 0 <= batch_wait_s <= 1
+    ):
+        raise DeploymentConfigError(
+            f"batch_wait_s must be a number of seconds in [0, 1]; got {batch_wait_s!r}."
+        )
     if max_instances < 1 or max_body_bytes < 1:
         raise DeploymentConfigError("max_instances and max_body_bytes must be positive.")
     if isinstance(num_cpus, bool) or not (isinstance(num_cpus, int | float) and num_cpus >= 0):
@@ -164,6 +189,7 @@ def deploy(
         model=mv.name,
         version=mv.version,
         batch_size=batch_size,
+        batch_wait_s=float(batch_wait_s),
         feature_view=view,
         auth_sha256=ServerConfig.token_hash(auth_token),
         log_requests=log_requests,

@@ -249,6 +249,7 @@ class ModelServer:
             "max_instances": self.config.max_instances,
             "max_body_bytes": self.config.max_body_bytes,
             "auth": self.config.auth_sha256 is not None,
+            "threads": _model_threads(self.version.framework, self.config.threads),
         }
 
     def _log(
@@ -299,6 +300,15 @@ def _json(content: Any, status: int = 200) -> Response:
     """A JSON response encoded with orjson (several times faster than the standard library)."""
     body = orjson.dumps(content, default=str, option=orjson.OPT_SERIALIZE_NUMPY)
     return Response(body, status_code=status, media_type="application/json")
+
+
+def _model_threads(framework: str, configured: int) -> int:
+    """The intra-op threads the model really runs on (torch's own count for torch models)."""
+    if framework == "torch":
+        import torch
+
+        return torch.get_num_threads()
+    return configured
 
 
 def _limit_threads(threads: int) -> None:

@@ -21,3 +21,20 @@ def titanic_lr(ray_session):
     return eo.models.register(
         "titanic-lr", model, "sklearn", metrics={"accuracy": accuracy}, training_dataset="titanic"
     )
+
+
+@pytest.fixture(scope="session")
+def serve_instance(ray_session):
+    """Serve as eo-ray starts it (with its throughput settings) on 127.0.0.1 and a free port.
+
+    Overrides the shared fixture for the serving tests; if Serve already runs (started by
+    another stage's tests), that instance is used as it is.
+    """
+    from ray import serve
+
+    from eo_ray.serving._deploy import ensure_serve
+    from tests.conftest import free_port
+
+    _, port = ensure_serve("127.0.0.1", free_port())
+    yield port
+    serve.shutdown()

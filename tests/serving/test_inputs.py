@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from eo_ray.serving._inputs import InputSpec, parse_body, to_array
+from eo_ray.serving._inputs import InputSpec, parse_body, parse_request, to_array
 from eo_ray.serving._predictors import predictor_for
 from eo_ray.serving.errors import RequestError
 
@@ -25,6 +25,15 @@ def test_parse_body_answers_4xx():
     status, message = _status(parse_body, json.dumps({"instances": [[1]] * 11}).encode(), 10)
     assert status == 413
     assert "at most 10" in message
+
+
+def test_the_logged_instances_text_is_cut_from_the_body_or_encoded():
+    body = b'{ "instances" : [[1, 2.5], {"k": "a:}"}] }\n'
+    instances, text = parse_request(body, 10)
+    assert text == '[[1, 2.5], {"k": "a:}"}]'
+    assert json.loads(text) == instances
+    instances, text = parse_request(b'{"id": "x:1", "instances": [[1, 2]]}', 10)
+    assert json.loads(text) == instances == [[1, 2]]
 
 
 def test_to_array_checks_shape_type_and_names():

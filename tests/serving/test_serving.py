@@ -44,6 +44,7 @@ def test_deployed_cnn_answers_over_http(cnn_deployment, fashion, fashion_cnn):
     assert cnn_deployment.health()["status"] == "ok"
     meta = cnn_deployment.metadata()
     assert meta["input"]["shape"] == [1, 28, 28]
+    assert meta["threads"] == 1  # 0.5 CPU reserved: one torch thread, not one per core
     assert meta["metrics"]["accuracy"] == pytest.approx(fashion_cnn.metrics["accuracy"])
     assert [d.name for d in eo.serving.list()] == ["fashion-cnn"]
 
@@ -115,10 +116,15 @@ def test_auth_token_and_named_features(serve_instance, titanic_lr):
     try:
         rows = load_titanic()[["Pclass", "SibSp", "Parch", "Fare"]].head(5)
         body = json.dumps({"instances": rows.to_dict("records")}).encode()
-        assert _post(f"{dep.url}/predict", body)[0] == 401
-        code, answer = _post(f"{dep.url}/predict", body, {"Authorization": "Bearer wrong"})
+        assert _post(f"{dep.url}/predict", body, {"X-Request-Id": "no-token"})[0] == 401
+        code, answer = _post(
+            f"{dep.url}/predict", body, {"Authorization": "Bearer wrong", "X-Request-Id": "bad"}
+        )
         assert code == 401
         assert "bearer token" in answer["error"]
+        refused = eo.monitoring.requests("titanic", status=401)  # refused requests are logged
+        assert set(refused.request_id) == {"no-token", "bad"}
+        assert refused.inputs.isna().all()  # an unauthorised body is not stored
         out = dep.predict(rows.to_dict("records"), token="s3cret")
         assert out["predictions"] == titanic_lr.load().predict(rows).tolist()
         assert dep.health()["status"] == "ok"  # health stays open for probes
@@ -139,6 +145,8 @@ def test_bad_deploy_arguments(serve_instance, titanic_lr):
         eo.serving.deploy("titanic-lr", min_replicas=3, max_replicas=2)
     with pytest.raises(DeploymentConfigError, match="batch_size"):
         eo.serving.deploy("titanic-lr", batch_size=0)
+    with pytest.raises(DeploymentConfigError, match="batch_wait_s"):
+        eo.serving.deploy("titanic-lr", batch_size=4, batch_wait_s=5)
     with pytest.raises(eo.models.ModelNotFoundError):
         eo.serving.deploy("no-such-model")
     with pytest.raises(DeploymentNotFoundError):
