@@ -23,7 +23,14 @@ from eo_ray.ingest._blocks import chip_table
 from eo_ray.ingest._failures import FailureSink
 from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path
 from eo_ray.ingest._scan import Failure
-from eo_ray.ingest._strips import MAX_STRIP_BYTES, good_counts, plan_runs, read_resized, read_span
+from eo_ray.ingest._strips import (
+    MAX_STRIP_BYTES,
+    SMALL_CHIP_BYTES,
+    good_counts,
+    plan_runs,
+    read_resized,
+    read_span,
+)
 from eo_ray.ingest.chips import ChipOptions, ItemPlan
 from eo_ray.ingest.errors import ChipReadError
 
@@ -243,7 +250,11 @@ def _read_windows(
         row_bytes = np.dtype(plan.dtype).itemsize * len(plan.band_names) * windows[:, 2].max()
         max_cols = max(int(windows[:, 3].max()), MAX_STRIP_BYTES // int(row_bytes))
         merge = not any(s.warped for s in sources)  # warped pixels depend on the request
-        for span, members in plan_runs(specs, max_cols, merge):
+        small = chip_bytes(plan, specs[0]) <= SMALL_CHIP_BYTES
+        runs = plan_runs(specs, max_cols, merge, gaps=small)
+        if len(runs) == n and len({(s[2], s[3]) for s in specs}) == 1:
+            return _read_direct(plan, specs, windows, runs, sources, settings, failures)
+        for span, members in runs:
             try:
                 strip, valid = read_span(plan, span, sources)
             except RasterioError as exc:
@@ -277,6 +288,41 @@ def _read_windows(
         fractions[keep],
         settings.sample_fields,
         settings.sample_keys,
+    )
+
+
+def _read_direct(
+    plan: ItemPlan,
+    specs: list[tuple[int, int, int, int, int]],
+    windows: np.ndarray,
+    runs: list,
+    sources: list[_Source],
+    settings: ReadSettings,
+    failures: list[Failure],
+) -> Any:
+    """Windows that share no pixels, each read by GDAL straight into the block's array."""
+    from rasterio.errors import RasterioError
+
+    n, (_, _, h, w, _) = len(specs), specs[0]
+    images = np.empty((n, len(plan.band_names), h, w), dtype=plan.dtype)
+    good = np.zeros(n, dtype=np.int64)
+    readable = np.ones(n, dtype=bool)
+    for span, (m,) in runs:
+        try:
+            _, valid = read_span(plan, span, sources, out=images[m])
+        except RasterioError as exc:
+            failures.append(_window_failure(plan, specs[m], exc))
+            readable[m] = False
+            continue
+        good[m] = int(valid.sum())
+    fractions = 1.0 - good / (h * w)
+    keep = readable & (fractions <= settings.opts.max_nodata) & _overlaps(plan, windows)
+    if not keep.any():
+        return None
+    if not keep.all():
+        images = images[keep]
+    return chip_table(
+        plan, windows[keep], images, fractions[keep], settings.sample_fields, settings.sample_keys
     )
 
 

@@ -17,17 +17,19 @@ import numpy as np
 from eo_ray.ingest._windows import Window, overlap
 
 MAX_STRIP_BYTES = 64 * 2**20  # a run never holds more than this (wide scenes are split)
+SMALL_CHIP_BYTES = 256 * 2**10  # below this a GDAL call costs more than a copy
 Spec = tuple[int, int, int, int, int]  # row, col, height, width, sample index
 
 
 def plan_runs(
-    windows: Sequence[Spec], max_cols: int, merge: bool = True
+    windows: Sequence[Spec], max_cols: int, merge: bool = True, gaps: bool = True
 ) -> list[tuple[Window, list[int]]]:
     """Group windows into runs: (union window, member indexes), in first-window order.
 
-    Windows with the same row offset and height whose columns overlap or leave a gap of at
-    most one window width are merged, up to ``max_cols`` columns; ``merge=False`` gives one
-    run per window.
+    Windows with the same row offset and height whose columns overlap are merged, up to
+    ``max_cols`` columns; with ``gaps`` also windows that touch or leave a gap of at most
+    one window width (small chips: fewer GDAL calls for one extra copy).
+    ``merge=False`` gives one run per window.
     """
     groups: dict[tuple[int, int], list[int]] = {}
     for n, (row, _, height, _, _) in enumerate(windows):
@@ -39,7 +41,8 @@ def plan_runs(
         current: list[int] = []
         for m in members:
             col, width = windows[m][1], windows[m][3]
-            if current and col <= end + width and max(end, col + width) - start <= max_cols:
+            near = bool(current) and (col <= end + width if gaps else col < end)
+            if near and max(end, col + width) - start <= max_cols:
                 end = max(end, col + width)
                 current.append(m)
                 continue
@@ -72,18 +75,22 @@ def _positions(positions: list[int]) -> slice | list[int]:
     return positions
 
 
-def read_span(plan: Any, span: Window, sources: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels of ``span`` on the item grid (nodata beyond the raster) and their validity."""
+def read_span(
+    plan: Any, span: Window, sources: Sequence[Any], out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels of ``span`` on the item grid (nodata beyond the raster) and their validity.
+
+    ``out`` (bands x height x width of ``plan.dtype``) receives the pixels when given.
+    """
     from rasterio.windows import Window as RioWindow
 
     shape = (len(plan.band_names), span.height, span.width)
     valid = np.zeros(shape[1:], dtype=bool)
     part = overlap(span, plan.height, plan.width)
     fill = plan.nodata if plan.nodata is not None else 0
+    strip = np.empty(shape, dtype=plan.dtype) if out is None else out
     if part is None or part != span:
-        strip = np.full(shape, fill, dtype=plan.dtype)
-    else:
-        strip = np.empty(shape, dtype=plan.dtype)
+        strip.fill(fill)
     if part is None:
         return strip, valid
     r0, c0 = part.row_off - span.row_off, part.col_off - span.col_off

@@ -269,11 +269,12 @@ def plan_items(
     from rasterio.errors import RasterioError
 
     plans, failures, placed = [], [], []
+    headers: dict[str, Any] = {}  # files shared by several items are checked once
     with options.env():
         for raw in items:
             item = Item.from_dict(raw)
             try:
-                plan, fails = _plan_one(item, opts, samples, samples_crs)
+                plan, fails = _plan_one(item, opts, samples, samples_crs, headers)
             except RasterInputError as exc:
                 failures.append(Failure(item.href, str(exc), "chips").to_dict())
                 continue
@@ -289,7 +290,11 @@ def plan_items(
 
 
 def _plan_one(
-    item: Item, opts: ChipOptions, samples: list[dict] | None, samples_crs: str
+    item: Item,
+    opts: ChipOptions,
+    samples: list[dict] | None,
+    samples_crs: str,
+    headers: dict[str, Any],
 ) -> tuple[ItemPlan | None, list[Failure]]:
     if not item.georeferenced and not opts.allow_ungeoreferenced:
         raise RasterInputError(
@@ -303,7 +308,9 @@ def _plan_one(
     for pos, (key, index, _) in enumerate(selected):
         asset = item.assets[key]
         if key not in reads:
-            header = inspect_raster(asset.href, _file_size(asset.href))  # still readable?
+            if asset.href not in headers:  # still readable?
+                headers[asset.href] = inspect_raster(asset.href, _file_size(asset.href))
+            header = headers[asset.href]
             if header.width != asset.width or header.height != asset.height:
                 raise RasterInputError("changed since it was scanned: scan it again")
             reads[key] = _Read(

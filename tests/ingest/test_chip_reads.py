@@ -1,0 +1,185 @@
+"""The read path of read_chips: row-strip reads, whole-array blocks, read-task failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import rasterio
+from rasterio.windows import Window
+
+from eo_ray import ingest
+from eo_ray.ingest._datasource import ReadSettings, read_chunk
+from eo_ray.ingest._failures import FailureSink
+from eo_ray.ingest._gdal import GdalOptions
+from eo_ray.ingest._scan import expand_paths, plan_units, scan_unit
+from eo_ray.ingest._strips import plan_runs
+from eo_ray.ingest.chips import make_options, plan_items
+
+L8_STACK = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B10", "B11", "BQA"]
+
+
+def _raw_items(path: Path) -> list[dict]:
+    options = GdalOptions.from_env()
+    files, _ = expand_paths([str(path)], options)
+    return [raw for unit in plan_units(files) for raw in scan_unit(unit, options)[0]]
+
+
+def _read_in_process(path: Path, bands, size: int, stride: int, **kw) -> tuple[pa.Table, object]:
+    """read_chips' read task body run here (no Ray): every window of the first item."""
+    opts = make_options(size, stride, bands, **kw)
+    raws = [r for r in _raw_items(path) if bands is None or len(r["assets"]) > 1]
+    plans, failures, _ = plan_items(raws[:1], opts, None, "EPSG:4326", GdalOptions.from_env())
+    assert not failures
+    plan = plans[0]
+    settings = ReadSettings(opts, GdalOptions.from_env(), {}, FailureSink())
+    blocks = list(read_chunk([(plan, list(range(len(plan.windows))))], settings))
+    return pa.concat_tables(blocks), plan
+
+
+def _expected(sources, row: int, col: int, h: int, w: int, fill: float) -> np.ndarray:
+    """An independent per-window read (boundless: nodata beyond the raster)."""
+    return np.concatenate(
+        [s.read(window=Window(col, row, w, h), boundless=True, fill_value=fill) for s in sources]
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "stride", "edge", "max_nodata"),
+    [(64, 32, "drop", 1.0), (256, 256, "drop", 1.0), (100, 80, "pad", 0.5)],
+)
+def test_strip_reads_equal_per_window_reads_on_the_landsat_8_stack(
+    l8_dir: Path, size: int, stride: int, edge: str, max_nodata: float
+) -> None:
+    table, plan = _read_in_process(l8_dir, L8_STACK, size, stride, edge=edge, max_nodata=max_nodata)
+    images = table.column("image").combine_chunks().to_numpy()
+    assert images.shape[1:] == (11, size, size)
+    assert images.dtype == np.uint16
+    if max_nodata == 1.0:
+        assert table.num_rows == len(plan.windows)
+    else:  # padded windows that are mostly beyond the raster are dropped
+        assert 0 < table.num_rows < len(plan.windows)
+    files = [l8_dir / f"l8_{band}.tif" for band in L8_STACK]
+    sources = [rasterio.open(f) for f in files]
+    try:
+        rows = table.column("row_off").to_pylist()
+        cols = table.column("col_off").to_pylist()
+        for n in range(table.num_rows):
+            expected = _expected(sources, rows[n], cols[n], size, size, 0)
+            np.testing.assert_array_equal(images[n], expected)
+    finally:
+        for source in sources:
+            source.close()
+
+
+def test_strip_reads_of_a_raster_with_nodata_count_nodata_per_chip(l7_rgb: Path) -> None:
+    every, _ = _read_in_process(l7_rgb.parent, None, 64, 32, edge="pad", max_nodata=1.0)
+    half, _ = _read_in_process(l7_rgb.parent, None, 64, 32, edge="pad", max_nodata=0.5)
+    images = every.column("image").combine_chunks().to_numpy()
+    fractions = every.column("nodata_fraction").to_numpy()
+    with rasterio.open(l7_rgb) as src:
+        rows, cols = every.column("row_off").to_pylist(), every.column("col_off").to_pylist()
+        for n in range(every.num_rows):
+            expected = _expected([src], rows[n], cols[n], 64, 64, 0)
+            np.testing.assert_array_equal(images[n], expected)
+            # nodata = no band holds data (RGB.byte.tif has nodata 0; padding is nodata too)
+            assert fractions[n] == pytest.approx(1.0 - (expected != 0).any(axis=0).mean())
+    assert 0 < half.num_rows < every.num_rows
+    assert half.num_rows == int((fractions <= 0.5).sum())
+    transforms = every.column("transform").combine_chunks().to_numpy()
+    with rasterio.open(l7_rgb) as src:
+        n = every.num_rows // 2
+        assert tuple(transforms[n][[2, 5]]) == pytest.approx(src.xy(rows[n], cols[n], offset="ul"))
+
+
+def test_windows_of_a_row_are_merged_into_one_read() -> None:
+    windows = [(r, c, 64, 64, -1) for r in (0, 32) for c in (0, 32, 64, 96)]
+    runs = plan_runs(windows, max_cols=10_000)
+    assert [(span.row_off, span.col_off, span.width, members) for span, members in runs] == [
+        (0, 0, 160, [0, 1, 2, 3]),
+        (32, 0, 160, [4, 5, 6, 7]),
+    ]
+    assert len(plan_runs(windows, max_cols=100)) == 4  # wide rows are split
+    assert len(plan_runs(windows, max_cols=10_000, merge=False)) == 8
+    touching = [(0, c, 64, 64, -1) for c in (0, 64, 128)]
+    assert len(plan_runs(touching, 10_000, gaps=False)) == 3  # large chips: direct reads
+    assert len(plan_runs(touching, 10_000, gaps=True)) == 1
+
+
+def test_blocks_are_whole_arrays_with_typed_list_columns(ray_session, l8_dir: Path) -> None:
+    ds = ingest.read_chips(str(l8_dir / "l8_B4.tif"), 64, stride=32, max_nodata=1.0)
+    schema = ds.schema()
+    assert schema.base_schema.field("bands").type == pa.list_(pa.string())
+    assert schema.base_schema.field("crs").type == pa.string()
+    batch = next(iter(ds.iter_batches(batch_size=16, batch_format="numpy")))
+    assert batch["image"].shape == (16, 1, 64, 64)
+    assert batch["transform"].shape == (16, 6)
+
+
+def test_list_columns_stay_typed_through_preprocessing(base_catalog: ingest.Catalog) -> None:
+    l8 = base_catalog.search(collection="landsat-8")
+    chips = ingest.read_chips(l8, 128, bands=["B4", "B5", "BQA"])
+    ds = ingest.cloud_mask(ingest.add_index(chips, "NDVI"), drop_qa=True)
+    fields = ds.schema().base_schema
+    assert fields.field("bands").type == pa.list_(pa.string())
+    row = ds.take(1)[0]
+    assert "BQA" not in row["bands"]
+    assert "B4" in row["bands"]
+
+
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    """A tiled, compressed raster scanned intact, then damaged in its second half of tiles."""
+    from rasterio.transform import from_origin
+
+    path = tmp_path_factory.mktemp("damaged") / "damaged.tif"
+    rng = np.random.default_rng(1)
+    data = rng.integers(1, 255, (1, 256, 256), dtype=np.uint8)
+    profile = {
+        "driver": "GTiff",
+        "count": 1,
+        "height": 256,
+        "width": 256,
+        "dtype": "uint8",
+        "crs": "EPSG:32618",
+        "transform": from_origin(500000, 4500000, 30, 30),
+        "tiled": True,
+        "blockxsize": 64,
+        "blockysize": 64,
+        "compress": "deflate",
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+    return path, data
+
+
+def test_read_task_failures_reach_the_reader(ray_session, damaged) -> None:
+    path, data = damaged
+    items, failures, _ = ingest.catalog.scan_items([str(path)])
+    assert not failures
+    raw = bytearray(path.read_bytes())
+    with rasterio.open(path) as src:  # tiles of rows 128..255: garbage of the same length
+        for x in range(4):
+            for y in (2, 3):
+                start = int(src.get_tag_item(f"BLOCK_OFFSET_{x}_{y}", "TIFF", bidx=1))
+                size = int(src.get_tag_item(f"BLOCK_SIZE_{x}_{y}", "TIFF", bidx=1))
+                raw[start : start + size] = bytes([7]) * size
+    path.write_bytes(bytes(raw))
+
+    reader = ingest.ChipReader(items, make_options(64, None, None, max_nodata=1.0))
+    rows = reader.dataset().take_all()
+    assert sorted(r["row_off"] for r in rows) == [0] * 4 + [64] * 4  # the intact half
+    for row in rows:
+        window = data[:, row["row_off"] : row["row_off"] + 64, row["col_off"] : row["col_off"] + 64]
+        np.testing.assert_array_equal(row["image"], window)
+    reasons = [f.reason for f in reader.failures if f.path == str(path)]
+    assert len(reasons) == 8, reasons
+    assert all("cannot be read" in r for r in reasons), reasons
+    assert {f.stage for f in reader.failures} == {"chips"}
+
+    strict = ingest.ChipReader(items, make_options(64, None, None, max_nodata=1.0))
+    with pytest.raises(Exception, match="cannot be read") as info:
+        strict.dataset(on_error="raise").take_all()
+    assert "ChipReadError" in repr(info.value) or isinstance(info.value, ingest.ChipReadError)
