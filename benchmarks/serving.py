@@ -300,7 +300,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="training workers")
     parser.add_argument("--home", default=None, help="workspace with a registered model")
     parser.add_argument("--version", type=int, default=None, help="model version in --home")
-    parser.add_argument("--results", default=str(HERE / "RESULTS.md"), help="'' to not record")
+    parser.add_argument(
+        "--results",
+        default=str(HERE / "out" / "serving.md"),
+        help="markdown file the run's section is appended to ('' to not record); the Serving "
+        "section of RESULTS.md is written from it",
+    )
     parser.add_argument("--fastapi-server", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fastapi_server:
@@ -362,6 +367,7 @@ def main() -> None:
     text = report(results, args, mv, trained, n_chips, wall)
     print(text)
     if args.results:
+        Path(args.results).parent.mkdir(parents=True, exist_ok=True)
         with open(args.results, "a", encoding="utf-8") as fh:
             fh.write("\n" + text)
 

@@ -261,12 +261,35 @@ def _is_vector_list(instances: list[Any], names: list[str] | None) -> bool:
 
 
 def _save(report: DriftReport) -> str:
+    """Write the report's JSON and HTML under the workspace; return its folder.
+
+    Evidently inlines its 3.5 MB JavaScript bundle in every report; the stored copy loads one
+    shared copy of it instead (``monitoring/_static/``), so a stored report is a few hundred
+    KB. ``DriftReport.html`` and ``save_html`` stay self-contained.
+    """
     ws = workspace()
     stamp = report.created_at.replace(":", "").replace("-", "").replace("+0000", "Z")
     folder = ws.uri("monitoring", str(report.deployment), "drift", stamp)
     ws.write_bytes(f"{folder}/report.json", report.to_json().encode())
-    ws.write_bytes(f"{folder}/report.html", report.html.encode())
+    ws.write_bytes(f"{folder}/report.html", _shared_lib_html(ws, report.html).encode())
     return folder
+
+
+def _shared_lib_html(ws: Any, html: str) -> str:
+    """``html`` with evidently's inlined bundle replaced by a link to one shared copy."""
+    import evidently
+    from evidently.legacy.utils import dashboard
+
+    lib = getattr(dashboard, "__load_js")()  # a module-private function of evidently
+    inline = f"<script>{lib}</script>"
+    if html.count(inline) != 1:
+        return html  # another evidently layout: keep the report self-contained
+    name = f"evidently-{evidently.__version__}.js"
+    asset = ws.uri("monitoring", "_static", name)
+    if not ws.exists(asset):
+        ws.write_bytes(asset, lib.encode())
+    # report.html lives in monitoring/<deployment>/drift/<stamp>/
+    return html.replace(inline, f'<script src="../../../_static/{name}"></script>')
 
 
 def _raise_alert(report: DriftReport, hook: _alerts.AlertHook | None) -> _alerts.Alert:

@@ -82,6 +82,7 @@ class ModelServer:
         )
         self.view = self._feature_view(config)
         self.replica = _replica_id()
+        self._active = 0  # /predict requests being answered by this replica now
         self.log = None
         if config.log_requests:
             from eo_ray.serving.request_log import RequestLog
@@ -156,6 +157,7 @@ class ModelServer:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         instances: list[Any] | None = None
         inputs = features = None
+        self._active += 1
         try:
             self._check_auth(request)
             if request.method != "POST":
@@ -169,6 +171,8 @@ class ModelServer:
         except RequestError as exc:
             self._log(request_id, start, exc.status, exc.message, instances, inputs, features)
             raise
+        finally:
+            self._active -= 1
         answer = {
             "predictions": predictions,
             "model": self.config.model,
@@ -196,7 +200,12 @@ class ModelServer:
         return vectors
 
     async def _predict(self, x: np.ndarray) -> tuple[list[Any], list[Any] | None]:
-        if self.config.batch_size:
+        """The model's answer; batched with concurrent requests when there are any.
+
+        A request alone in the replica runs at once: waiting ``batch_wait_s`` for company that
+        is not there would only add latency.
+        """
+        if self.config.batch_size and self._active > 1:
             out = await self._batched(x)
             if isinstance(out, RequestError):
                 raise out

@@ -79,6 +79,12 @@ def test_brightened_copy_alerts_and_calls_the_hook(drift_windows, reference):
     ws = eo.workspace()
     assert ws.exists(f"{report.uri}/report.html")
     assert json.loads(ws.read_bytes(f"{report.uri}/report.json"))["drifted"] is True
+    # The stored report loads evidently's 3.5 MB bundle from one shared copy beside it.
+    stored = ws.read_bytes(f"{report.uri}/report.html").decode()
+    assert len(stored) < 1_000_000 < len(report.html)
+    src = stored.split('<script src="', 1)[1].split('"', 1)[0]
+    assert src.startswith("../../../_static/evidently-")
+    assert ws.exists(ws.join(ws.uri("monitoring"), "_static", src.rsplit("/", 1)[1]))
 
 
 def test_alert_starts_the_retraining_pipeline(drift_windows, reference):
