@@ -36,6 +36,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--trials-per-worker", type=int, default=4)
     p.add_argument("--time-scale", type=float, default=0.25, help="replayed epoch time factor")
     p.add_argument("--heartbeat", type=float, default=0.0, help="heartbeat interval (s)")
+    p.add_argument("--no-sync", action="store_true", help="skip the synchronous baseline")
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()
     if args.quick:
@@ -49,18 +50,6 @@ def replay(hparams, reporter):
         time.sleep(hparams["epoch_s"])
         reporter.report(accuracy, step=epoch)
     return hparams["curve"][-1]
-
-
-def windowed_utilisation(result) -> tuple[float, float]:
-    trials = [t for t in result.trials if t.started_at is not None and t.ended_at is not None]
-    t0 = min(t.started_at for t in trials)
-    last_start = max(t.started_at for t in trials)
-    end = max(t.ended_at for t in trials)
-    busy_window = sum(max(0.0, min(t.ended_at, last_start) - t.started_at) for t in trials)
-    busy = sum(t.ended_at - t.started_at for t in trials)
-    w = result.workers
-    window = max(last_start - t0, 1e-9)
-    return busy_window / (w * window), busy / (w * (end - t0))
 
 
 def main() -> None:
@@ -81,7 +70,8 @@ def main() -> None:
         f"{args.trials_per_worker} trials per worker, heartbeat {args.heartbeat} s, {cpus:g} CPUs"
     )
     print(
-        "  workers  trials  async s  sync s  ratio  stopped  util(window)  util(overall)  sync util"
+        "  workers  trials  start s  async s  sync s  ratio  stopped  util(queued)  util(to end)"
+        "  gap p50/p99/max ms  drain s  sync util"
     )
     for w in [int(x) for x in args.workers.split(",")]:
         n = w * args.trials_per_worker
@@ -106,22 +96,31 @@ def main() -> None:
             name=f"scale-async-{w}",
             **common,
         )
-        sync = eo.hpo.search(
-            replay,
-            None,
-            n,
-            optimizer=TrialList(trials),
-            metric="accuracy",
-            early_stopping=None,
-            batched=True,
-            name=f"scale-sync-{w}",
-            **common,
+        sync = (
+            None
+            if args.no_sync
+            else eo.hpo.search(
+                replay,
+                None,
+                n,
+                optimizer=TrialList(trials),
+                metric="accuracy",
+                early_stopping=None,
+                batched=True,
+                name=f"scale-sync-{w}",
+                **common,
+            )
         )
-        window, overall = windowed_utilisation(asy)
+        tl = asy.timeline()
+        sync_s = sync.wall_s if sync else float("nan")
+        sync_util = sync.timeline().utilisation if sync else float("nan")
+        gaps = f"{tl.gap_ms(0.5):.0f}/{tl.gap_ms(0.99):.0f}/{max(tl.gaps) * 1000:.0f}"
         print(
-            f"  {w:7d}  {n:6d}  {asy.wall_s:7.1f}  {sync.wall_s:6.1f}  "
-            f"{asy.wall_s / sync.wall_s:5.3f}  {asy.count('stopped'):7d}  {window:12.3f}  "
-            f"{overall:13.3f}  {windowed_utilisation(sync)[1]:9.3f}"
+            f"  {w:7d}  {n:6d}  {asy.startup_s:7.1f}  {asy.wall_s:7.1f}  {sync_s:6.1f}  "
+            f"{asy.wall_s / sync_s:5.3f}  {asy.count('stopped'):7d}  "
+            f"{tl.utilisation_while_queued:12.3f}  {tl.utilisation:12.3f}  {gaps:>18s}  "
+            f"{tl.drain_s:7.2f}  {sync_util:9.3f}",
+            flush=True,
         )
     eo.shutdown()
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from eo_ray.hpo._timeline import Timeline
 from eo_ray.hpo._trial import TrialStatus, TrialView, better
 from eo_ray.storage import Workspace
 
@@ -25,6 +26,12 @@ class SearchResult:
     worker_replacements: int = 0
     artifacts_uri: str | None = None
     plots: tuple[str, ...] = ()  # URIs of the PNGs written by :meth:`plot`
+    startup_s: float = 0.0  # starting the workers and running their builders, not in wall_s
+    started_at: float | None = None  # epoch seconds when every worker was ready
+
+    def timeline(self) -> Timeline:
+        """Where the workers' time went (busy, idle gaps, the drain at the end)."""
+        return Timeline.of(self.trials, self.workers, self.started_at)
 
     @property
     def best(self) -> TrialView | None:
@@ -90,6 +97,7 @@ class SearchResult:
             "wall_s": round(self.wall_s, 3),
             "workers": self.workers,
             "utilisation": round(self.utilisation, 4),
+            "startup_s": round(self.startup_s, 3),
             "worker_replacements": self.worker_replacements,
             "plots": list(self.plots),
         }

@@ -17,7 +17,7 @@ from eo_ray.experiments._code import dumps_by_value
 from eo_ray.hpo._reporter import TrainFn, TrialOutcome
 from eo_ray.hpo._state import SearchState
 from eo_ray.hpo._trial import TrialSpec, TrialStatus
-from eo_ray.hpo._worker import TrialWorker
+from eo_ray.hpo._worker import HEARTBEATS, TrialWorker
 from eo_ray.hpo.errors import SearchConfigError
 
 
@@ -106,12 +106,14 @@ class WorkerPool:
 class RunStats:
     """What the driver loop measured."""
 
-    wall_s: float
+    wall_s: float  # from the moment every worker was ready to the end of the last trial
     busy_s: float  # sum over trials of their run time on a worker
     replacements: int
+    started_at: float = 0.0  # epoch seconds when the loop started (every worker ready)
 
     def utilisation(self, workers: int) -> float:
-        """Share of worker time spent running trials."""
+        """Share of worker time spent running trials (busy / (workers x wall_s)); worker
+        start-up is not in it, the drain at the end (fewer trials than workers) is."""
         return self.busy_s / (workers * self.wall_s) if self.wall_s > 0 else 0.0
 
 
@@ -128,15 +130,17 @@ def run_trials(
     (bounded by the state's ``max_retries``). ``batched=True`` is the synchronous baseline:
     fill every worker, then wait for the whole batch before asking again.
 
-    The driver never blocks on the optimizer: a free worker is handed the *reference* to the
-    answer of ``ask``, which Ray resolves on the way, so a trial starts one hop after the
-    previous one ended. A worker handed "no trial" returns None and its slot stays free until
-    another trial ends (an optimizer may have new work then, e.g. an ASHA promotion).
+    The driver never blocks on the optimizer: a worker whose trial ended is handed the
+    *reference* to the answer of ``tell_and_ask`` (one call tells the outcome and asks for
+    the next trial), which Ray resolves on the way, so the next trial starts one hop after
+    the previous one ended. Every completion ready at a wake-up is handled in one pass. A
+    worker handed "no trial" returns None and its slot stays free until another trial ends
+    (an optimizer may have new work then, e.g. an ASHA promotion).
     """
     import ray
-    from ray.exceptions import RayActorError, RayTaskError
+    from ray.exceptions import RayActorError
 
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     free: deque[int] = deque(range(pool.size))
     running: dict[Any, tuple[int, Any]] = {}  # run ref -> (slot, ref of its TrialSpec)
     counts = {"running": 0, "completed": 0, "stopped": 0, "failed": 0}
@@ -151,39 +155,73 @@ def run_trials(
         if not running:
             break
         ready, _ = ray.wait(list(running), num_returns=1)
-        slot, spec_ref = running.pop(ready[0])
-        try:
-            outcome: TrialOutcome | None = ray.get(ready[0])
-        except RayActorError as exc:
-            pool.replace(slot)
-            spec = ray.get(spec_ref)
-            retry = None
-            if spec is not None:
-                retry = ray.get(state.retry.remote(spec.id, str(exc).splitlines()[0]))
-                counts["failed"] += retry is None
-            if retry is not None:
-                running[pool.submit(slot, retry)] = (slot, ray.put(retry))
-            else:
+        if len(running) > 1:  # everything else that is ready too, in one pass
+            ready, _ = ray.wait(list(running), num_returns=len(running), timeout=0)
+        for ref in ready:
+            slot, spec_ref = running.pop(ref)
+            try:
+                outcome = _outcome(ref, spec_ref)
+            except RayActorError as exc:
+                counts["failed"] += _replace(exc, slot, spec_ref, state, pool, running, free)
+                continue
+            if outcome is None:
                 free.append(slot)
-            continue
-        except RayTaskError as exc:  # the worker code itself broke: deterministic
-            now = time.time()
-            spec = ray.get(spec_ref)
-            outcome = TrialOutcome(
-                TrialStatus.FAILED, None, [], now, now, error=str(exc), trial_id=spec.id
-            )
-        free.append(slot)
-        if outcome is None:
-            starved = True
-            continue
-        starved = False
-        busy += outcome.ended_at - outcome.started_at
-        state.tell.remote(outcome.trial_id, outcome)  # ordered before this driver's next ask
-        counts[outcome.status.value] += 1
-        counts["running"] = len(running)
-        if listener:
-            listener(None, outcome, counts)
-    return RunStats(time.perf_counter() - start, busy, pool.replacements)
+                starved = True
+                continue
+            starved = False
+            busy += outcome.ended_at - outcome.started_at
+            counts[outcome.status.value] += 1
+            if batched:  # the batch's outcomes are told; the next batch asks once all are in
+                state.tell.remote(outcome.trial_id, outcome)
+                free.append(slot)
+            else:  # ordered before this driver's later asks
+                next_ref = state.tell_and_ask.remote(outcome.trial_id, outcome, slot)
+                running[pool.submit(slot, next_ref)] = (slot, next_ref)
+            counts["running"] = len(running)
+            if listener:
+                listener(None, outcome, counts)
+    return RunStats(time.perf_counter() - start, busy, pool.replacements, started_at)
+
+
+def _outcome(ref: Any, spec_ref: Any) -> TrialOutcome | None:
+    """The outcome of a finished run (None: the worker had nothing to run); an error of the
+    worker code itself is deterministic, so it fails the trial."""
+    import ray
+    from ray.exceptions import RayTaskError
+
+    try:
+        return ray.get(ref)
+    except RayTaskError as exc:
+        now = time.time()
+        spec = ray.get(spec_ref)
+        return TrialOutcome(
+            TrialStatus.FAILED, None, [], now, now, error=str(exc), trial_id=spec.id
+        )
+
+
+def _replace(
+    exc: Exception,
+    slot: int,
+    spec_ref: Any,
+    state: Any,
+    pool: WorkerPool,
+    running: dict[Any, tuple[int, Any]],
+    free: deque[int],
+) -> bool:
+    """The worker in ``slot`` died: replace it and re-run its trial, or, when the trial has
+    used its retries, leave the slot free. Returns whether the trial is now failed."""
+    import ray
+
+    pool.replace(slot)
+    spec = ray.get(spec_ref)
+    retry = None
+    if spec is not None:
+        retry = ray.get(state.retry.remote(spec.id, str(exc).splitlines()[0]))
+    if retry is not None:
+        running[pool.submit(slot, retry)] = (slot, ray.put(retry))
+        return False
+    free.append(slot)
+    return spec is not None
 
 
 class _Worker(TrialWorker):
@@ -202,8 +240,12 @@ class _StateActor(SearchState):
 
 
 def start_state_actor(**kwargs: Any) -> Any:
-    """The optimizer actor: a :class:`SearchState` living in its own process (no CPU held)."""
+    """The optimizer actor: a :class:`SearchState` living in its own process (no CPU held).
+
+    Heartbeats are served on their own thread (the ``heartbeats`` concurrency group), so
+    that ``ask``/``tell`` from the driver never wait behind a queue of them."""
     import ray
 
-    actor = ray.remote(_StateActor).options(num_cpus=0, max_restarts=0)
+    actor = ray.remote(concurrency_groups={HEARTBEATS: 1})(_StateActor)
+    actor = actor.options(num_cpus=0, max_restarts=0)
     return actor.remote(dumps_by_value(kwargs))

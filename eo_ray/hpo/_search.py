@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -251,6 +252,7 @@ def search(
         ray.get(state.restore.remote(journaled))
         ws = workspace()
         log_root = f"{run.artifacts_uri}/tensorboard" if ws.is_local else None
+        startup = time.perf_counter()
         pool = WorkerPool(
             train_fn,
             workers=workers,
@@ -262,6 +264,7 @@ def search(
             log_root=log_root,
         )
         pool.warm()
+        startup = time.perf_counter() - startup
         label = f"{'batched' if batched else 'search'} {name}"
         with SearchProgress(num_trials, mode, label, enabled=progress) as bar:
             bar(None, None, {"running": 0, "completed": 0, "stopped": 0, "failed": 0})
@@ -286,6 +289,8 @@ def search(
         utilisation=stats.utilisation(workers),
         worker_replacements=stats.replacements,
         artifacts_uri=run.artifacts_uri,
+        startup_s=startup,
+        started_at=stats.started_at,
     )
     if plots and any(t.reports for t in trials):
         result = dataclasses.replace(result, plots=tuple(result.plot()))

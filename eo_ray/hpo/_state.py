@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,7 +22,9 @@ class SearchState:
     tells results back and journals every finished trial.
 
     ``ask`` → :class:`TrialSpec` (or None: nothing to run now), ``heartbeat`` → a stopping
-    :class:`Decision`, ``tell`` with the trial's outcome, ``retry`` when a worker died.
+    :class:`Decision`, ``tell`` with the trial's outcome (``tell_and_ask`` does both in one
+    call), ``retry`` when a worker died. Thread-safe: the optimizer actor serves heartbeats
+    on their own thread, so that handing out trials never queues behind them.
     """
 
     def __init__(
@@ -47,16 +50,22 @@ class SearchState:
         self._stops: dict[int, Decision] = {}
         self._exhausted = False
         self._free_id = 0
+        self._lock = threading.RLock()
         optimizer.bind(space, mode, seed)
 
     # -- resume ------------------------------------------------------------------------
     def restore(self, trials: Iterable[TrialView]) -> int:
         """Replay finished trials of a journal (the optimizer observes them); returns how many."""
+        with self._lock:
+            return self._restore(trials)
+
+    def _restore(self, trials: Iterable[TrialView]) -> int:
         count = 0
         for view in sorted(trials, key=lambda t: t.id):
             if view.status.finished and view.id not in self._trials:
                 self._trials[view.id] = view
                 self.optimizer.observe(view)
+                self.stopping.observe(view)
                 count += 1
         return count
 
@@ -69,6 +78,18 @@ class SearchState:
 
     def ask(self, worker: int | None = None) -> TrialSpec | None:
         """The next trial to run on ``worker``, or None when there is none to run now."""
+        with self._lock:
+            return self._ask(worker)
+
+    def tell_and_ask(
+        self, trial_id: int, outcome: TrialOutcome, worker: int | None = None
+    ) -> TrialSpec | None:
+        """``tell`` the outcome of the trial that ``worker`` ran, then ``ask`` for its next."""
+        with self._lock:
+            self._tell(trial_id, outcome)
+            return self._ask(worker)
+
+    def _ask(self, worker: int | None) -> TrialSpec | None:
         if self._exhausted or len(self._trials) >= self.num_trials:
             return None
         if self.optimizer.finished(self.history):
@@ -88,6 +109,10 @@ class SearchState:
     # -- heartbeats --------------------------------------------------------------------
     def heartbeat(self, trial_id: int, reports: list[Report]) -> Decision:
         """Record reports of a running trial and decide whether it should stop."""
+        with self._lock:
+            return self._heartbeat(trial_id, reports)
+
+    def _heartbeat(self, trial_id: int, reports: list[Report]) -> Decision:
         view = self._trials.get(trial_id)
         if view is None or view.status.finished:
             return CONTINUE
@@ -102,6 +127,10 @@ class SearchState:
     # -- tell --------------------------------------------------------------------------
     def tell(self, trial_id: int, outcome: TrialOutcome) -> TrialView:
         """The trial ended: record its outcome, let the optimizer learn, journal it."""
+        with self._lock:
+            return self._tell(trial_id, outcome)
+
+    def _tell(self, trial_id: int, outcome: TrialOutcome) -> TrialView:
         view = self._trials[trial_id]
         value = outcome.value
         if value is not None and not math.isnan(value) and outcome.status.finished:
@@ -118,6 +147,7 @@ class SearchState:
         )
         self._stops.pop(trial_id, None)
         self.optimizer.observe(view)
+        self.stopping.observe(view)
         if self.journal is not None:
             self.journal(view)
         return view
@@ -125,10 +155,14 @@ class SearchState:
     def retry(self, trial_id: int, error: str) -> TrialSpec | None:
         """The worker running ``trial_id`` died: the spec to run again, or None when the trial
         has used its retries (it is then marked failed)."""
+        with self._lock:
+            return self._retry(trial_id, error)
+
+    def _retry(self, trial_id: int, error: str) -> TrialSpec | None:
         view = self._trials[trial_id]
         if view.attempts > self.max_retries:
             now = time.time()
-            self.tell(
+            self._tell(
                 trial_id,
                 TrialOutcome(
                     status=TrialStatus.FAILED,
@@ -142,6 +176,7 @@ class SearchState:
             )
             return None
         self._stops.pop(trial_id, None)
+        self.stopping.forget(trial_id)
         self._trials[trial_id] = view.evolve(
             attempts=view.attempts + 1, reports=(), started_at=time.time()
         )
@@ -150,7 +185,8 @@ class SearchState:
     # -- inspection --------------------------------------------------------------------
     def trials(self) -> list[TrialView]:
         """Every trial, by id."""
-        return [self._trials[k] for k in sorted(self._trials)]
+        with self._lock:
+            return [self._trials[k] for k in sorted(self._trials)]
 
     def close(self) -> None:
         """Wait until the journal has written every finished trial."""
@@ -161,6 +197,7 @@ class SearchState:
     def summary(self) -> dict[str, Any]:
         """Counts by status."""
         counts = {s.value: 0 for s in TrialStatus}
-        for view in self._trials.values():
-            counts[view.status.value] += 1
+        with self._lock:
+            for view in self._trials.values():
+                counts[view.status.value] += 1
         return counts

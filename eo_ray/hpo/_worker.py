@@ -10,35 +10,60 @@ from eo_ray.hpo._reporter import Reporter, TrainFn, TrialOutcome, execute_trial
 from eo_ray.hpo._trial import Report, TrialSpec, TrialStatus
 from eo_ray.hpo.stopping import Decision
 
+HEARTBEATS = "heartbeats"  # the optimizer actor's concurrency group for heartbeats
+
 
 class HeartbeatReporter(Reporter):
-    """Sends reports to the optimizer actor at most every ``interval`` seconds, without
-    blocking; a stop decided on one heartbeat is raised at the next report."""
+    """Sends reports to the optimizer actor in batches, at most every ``interval`` seconds
+    and with at most one heartbeat in flight, so the optimizer's load grows with time, not
+    with how often functions report.
 
-    def __init__(self, state: Any, trial_id: int, interval: float, **kwargs: Any) -> None:
+    The answer to a heartbeat is awaited for up to ``decision_wait`` seconds (the optimizer
+    answers in about a millisecond), so a stop usually takes effect at the report whose
+    heartbeat decided it; a later answer is picked up, without blocking, at the next report.
+    """
+
+    def __init__(
+        self,
+        state: Any,
+        trial_id: int,
+        interval: float,
+        decision_wait: float = 0.01,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(trial_id=trial_id, **kwargs)
         self._state = state
         self._interval = interval
+        self._decision_wait = decision_wait
         self._buffer: list[Report] = []
         self._pending: Any = None
         self._last_sent = -float("inf")
+        self.heartbeats = 0
 
-    def _after_report(self, report: Report) -> Decision | None:
+    def _answer(self, timeout: float) -> Decision | None:
         import ray
 
+        ready, _ = ray.wait([self._pending], timeout=timeout)
+        if not ready:
+            return None
+        self._pending = None
+        return ray.get(ready[0])
+
+    def _after_report(self, report: Report) -> Decision | None:
         self._buffer.append(report)
-        decision = None
         if self._pending is not None:
-            ready, _ = ray.wait([self._pending], timeout=0)
-            if ready:
-                decision, self._pending = ray.get(ready[0]), None
-                if decision.stop:
-                    return decision
+            decision = self._answer(0)
+            if decision is not None and decision.stop:
+                return decision
         now = time.monotonic()
         if self._pending is None and now - self._last_sent >= self._interval:
-            self._pending = self._state.heartbeat.remote(self.trial_id, self._buffer)
+            call = self._state.heartbeat.options(concurrency_group=HEARTBEATS)
+            self._pending = call.remote(self.trial_id, self._buffer)
             self._buffer, self._last_sent = [], now
-        return decision
+            self.heartbeats += 1
+            if self._decision_wait > 0:
+                return self._answer(self._decision_wait)
+        return None
 
 
 class TrialWorker:

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from eo_ray.hpo import Double, Integer, SearchSpace
+from eo_ray.hpo import Action, Decision, Double, Integer, SearchSpace, StoppingRule
 from eo_ray.storage import workspace
 
 SPACE = SearchSpace(x=Double(0.0, 1.0), k=Integer(1, 4))
@@ -28,3 +28,11 @@ def slow_logged(hparams, reporter):
         time.sleep(0.1)
         reporter.report(hparams["x"], step=step)
     return hparams["x"]
+
+
+class StopAtStep3(StoppingRule):
+    """Stops any trial once it reports step 3 (to test when a stop takes effect)."""
+
+    def decide(self, trial, history):
+        stop = trial.last_step is not None and trial.last_step >= 3
+        return Decision(Action.STOP, "step 3") if stop else Decision(Action.CONTINUE)

@@ -73,3 +73,28 @@ def test_budget_and_restore():
     assert resumed.ask(0) is None
     # Random search draws per (seed, trial id): a resumed search draws what the first would.
     assert specs[0].hparams == make_state(num_trials=5).optimizer.suggest(3, resumed.history)
+
+
+def test_tell_and_ask_tells_first_then_hands_out_the_next_trial():
+    journal = []
+    state = make_state(num_trials=2, journal=journal.append)
+    first = state.ask(0)
+    second = state.tell_and_ask(first.id, done(0.7, curve(0.7)), 0)
+    assert second.id == 1
+    assert [v.id for v in journal] == [0]
+    assert state.trials()[0].value == 0.7
+    assert state.trials()[1].worker == 0
+    assert state.tell_and_ask(second.id, done(0.2), 0) is None  # the budget is spent
+    assert state.summary()["completed"] == 2
+
+
+def test_a_running_trials_heartbeats_count_for_the_others():
+    # Nothing has finished yet: two running trials that reported step 1 (0.9, 0.8) are the
+    # reference for a third (min_trials 2): 0.5 is below their median 0.85 and stops.
+    state = make_state()
+    a, b, c = state.ask(0), state.ask(1), state.ask(2)
+    assert not state.heartbeat(a.id, curve(0.9)).stop
+    assert not state.heartbeat(b.id, curve(0.8)).stop
+    decision = state.heartbeat(c.id, curve(0.5))
+    assert decision.stop
+    assert "median 0.85 of 2 other trials" in decision.reason

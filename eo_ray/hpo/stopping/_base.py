@@ -44,6 +44,14 @@ class StoppingRule(ABC):
     def decide(self, trial: TrialView, history: History) -> Decision:
         """Continue or stop ``trial``, given the search so far."""
 
+    def observe(self, trial: TrialView) -> None:  # noqa: B027 - optional hook
+        """Called with a trial whenever the optimizer hears more of it (a heartbeat that is
+        not checked, its end, a journal replayed on resume); rules that keep an index of the
+        search's curves update it here, so that :meth:`decide` need not scan the history."""
+
+    def forget(self, trial_id: int) -> None:  # noqa: B027 - optional hook
+        """Called when a trial's reports no longer count (it is re-run after its worker died)."""
+
 
 class NoStopping(StoppingRule):
     """Never stops a trial (``early_stopping="none"``)."""
