@@ -301,6 +301,11 @@ def main() -> None:
     parser.add_argument("--home", default=None, help="workspace with a registered model")
     parser.add_argument("--version", type=int, default=None, help="model version in --home")
     parser.add_argument(
+        "--ray-serve-defaults",
+        action="store_true",
+        help="start Serve with Ray's default settings instead of eo-ray's (SERVE_ENV)",
+    )
+    parser.add_argument(
         "--results",
         default=str(HERE / "out" / "serving.md"),
         help="markdown file the run's section is appended to ('' to not record); the Serving "
@@ -324,7 +329,10 @@ def main() -> None:
     mv, trained, payloads, n_chips = get_model(args)
     from eo_ray.serving._deploy import ensure_serve
 
-    ensure_serve("127.0.0.1", free_port())  # Serve as eo-ray starts it
+    if args.ray_serve_defaults:
+        serve.start(http_options={"host": "127.0.0.1", "port": free_port()})
+    else:
+        ensure_serve("127.0.0.1", free_port())  # Serve as eo-ray starts it
     run_start = time.time()
     urls, procs, names = {}, {}, {}
     for label, options in SETUPS.items():
@@ -410,13 +418,16 @@ def report(results: dict, args, mv, trained: str, n_chips: int, wall: float) -> 
         f"python benchmarks/serving.py --requests {args.requests} --rounds {args.rounds} "
         f"--batch-size {args.batch_size} --batch-wait-ms {args.batch_wait_ms:g}"
         + ("" if args.home else f" --epochs {args.epochs} --workers {args.workers}")
+        + (" --ray-serve-defaults" if args.ray_serve_defaults else "")
     )
     lines = [
         f"### Run of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
         f"Command: `{command}` ({wall:.0f} s wall; medians of {args.rounds} interleaved rounds).  ",
         f"Machine: 2-core x86-64, 24 GiB, no GPU, shared with other jobs; Python "
-        f"{platform.python_version()}.  ",
+        f"{platform.python_version()}. Serve settings: "
+        + ("Ray's defaults" if args.ray_serve_defaults else "eo-ray's (SERVE_ENV)")
+        + ".  ",
         f"Model: {trained}; test accuracy {mv.metrics.get('test_accuracy', float('nan')):.3f}. "
         f"Requests: one real {args.size}×{args.size} OpenSARShip test chip each "
         f'({n_chips} chips in turn, JSON `{{"instances": [chip]}}`).',

@@ -22,8 +22,9 @@ DEFAULT_PORT = 8000
 # without direct ingress, which would drop the shared proxy and its /<name> routes): the proxy
 # reaches replicas over gRPC rather than Ray actor calls, and a replica runs its request
 # handler on its main event loop rather than handing each request to a second thread.
-# About a fifth less CPU per request on 2 cores (benchmarks/RESULTS.md, "Serving"). They apply
-# when eo-ray starts Serve; a Serve instance started elsewhere keeps its own settings.
+# Measured on 2 cores: about 15% less CPU per request and 20% more requests/s at concurrency 32
+# (benchmarks/RESULTS.md, "Serving"). They apply when eo-ray starts Serve; a Serve instance
+# started elsewhere keeps its own settings.
 SERVE_ENV = {
     "RAY_SERVE_PROXY_USE_GRPC": "1",
     "RAY_SERVE_USE_GRPC_BY_DEFAULT": "1",
