@@ -156,3 +156,28 @@ def test_replicas_append_to_one_table_concurrently(workspace_root):
     ids = _ids("many")
     assert len(ids) == 120
     assert len(set(ids)) == 120
+
+
+def test_replicas_append_to_a_request_log_on_s3(s3_bucket, monkeypatch):
+    root = f"s3://{s3_bucket}/ws"
+    monkeypatch.setenv("EO_RAY_HOME", root)
+    from eo_ray.storage import Workspace
+
+    logs = [RequestLog(root, "s3log", f"rep{k}", background=False) for k in range(3)]
+    assert not str(spool_dir(Workspace(root), "s3log")).startswith("s3:")  # spools stay local
+
+    def work(k: int) -> None:
+        for i in range(24):
+            logs[k].record(_row(1000 * k + i))
+            if i % 3 == 2:
+                logs[k].flush()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for log in logs:
+        log.close()
+    ids = _ids("s3log")
+    assert sorted(ids) == sorted(f"r{1000 * k + i}" for k in range(3) for i in range(24))
