@@ -24,6 +24,12 @@ def deploy_cmd(
     min_replicas: Annotated[int, typer.Option(help="Fewest replicas.")] = 1,
     max_replicas: Annotated[int, typer.Option(help="Most replicas.")] = 4,
     batch_size: Annotated[int | None, typer.Option(help="Dynamic batch size.")] = None,
+    batch_wait_ms: Annotated[
+        float, typer.Option(help="Longest wait for a batch to fill, in milliseconds.")
+    ] = 5.0,
+    num_cpus: Annotated[
+        float, typer.Option(help="CPUs reserved per replica (also its model threads).")
+    ] = 0.5,
     feature_view: Annotated[
         str | None, typer.Option(help="Feature view 'name[:version]': take entity keys.")
     ] = None,
@@ -47,6 +53,8 @@ def deploy_cmd(
         min_replicas=min_replicas,
         max_replicas=max_replicas,
         batch_size=batch_size,
+        batch_wait_s=batch_wait_ms / 1000.0,
+        num_cpus=num_cpus,
         feature_view=feature_view,
         auth_token=auth_token,
         port=port,

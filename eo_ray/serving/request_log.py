@@ -272,7 +272,9 @@ def recover(ws: Workspace | None, name: str) -> int:
     if not folder.is_dir():
         return 0
     uri, total = table_uri(ws, name), 0
-    owners = sorted({p.name.split(".", 1)[0] for p in folder.iterdir()})
+    # Only writers with segments: a writer just starting (lock file, no segment yet) is
+    # never touched, so its lock cannot be taken or removed under it.
+    owners = sorted({p.name.split(".", 1)[0] for p in folder.glob("*.jsonl")})
     for owner in owners:
         lock_path = folder / f"{owner}.lock"
         with open(lock_path, "a+b") as lock:

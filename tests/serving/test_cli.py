@@ -22,10 +22,12 @@ def test_cli_deploy_predict_list_requests_drift_undeploy(
     serve_instance, fashion_cnn, fashion, tmp_path
 ):
     _, (x_test, _) = fashion
+    options = ["--batch-size", "4", "--batch-wait-ms", "2", "--num-cpus", "0.25", "--no-block"]
     dep = _json(
-        ["serve", "deploy", "fashion-cnn", "--name", "cli-cnn", "--max-replicas", "1", "--no-block"]
+        ["serve", "deploy", "fashion-cnn", "--name", "cli-cnn", "--max-replicas", "1", *options]
     )
     assert dep["url"].endswith("/cli-cnn")
+    assert dep["batch_size"] == 4
     assert [d["name"] for d in _json(["serve", "list"]) if d["name"] == "cli-cnn"] == ["cli-cnn"]
     images = (x_test[:30, None] / 255.0).round(3).tolist()
     out = _json(["serve", "predict", "cli-cnn", "--instances", json.dumps(images)])
