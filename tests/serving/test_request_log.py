@@ -137,6 +137,15 @@ def test_a_segment_committed_before_a_crash_is_not_appended_twice(workspace_root
     assert _ids("c") == ["r0", "r1", "r2"]
 
 
+def test_recovery_leaves_a_starting_writer_alone(workspace_root):
+    folder = spool_dir(workspace_root, "s")
+    folder.mkdir(parents=True)
+    starting = folder / "new-1.lock"  # created, not locked yet, no segment yet
+    starting.touch()
+    assert request_log.recover(workspace_root, "s") == 0
+    assert starting.exists()
+
+
 def test_replicas_append_to_one_table_concurrently(workspace_root):
     logs = [RequestLog(workspace_root.root, "many", f"rep{k}", background=False) for k in range(3)]
 
