@@ -2,7 +2,7 @@
 no-op workload that isolates the per-trial overhead, in one run.
 
 Both get the same trial points (random draws per (seed, trial id)), the same median stopping
-rule (Tune's MedianStoppingRule, grace 1 iteration, 3 finished trials), the same number of
+rule (Tune's MedianStoppingRule, grace 1 iteration, 3 other trials at that step), the same number of
 concurrent workers with the same CPUs, and the data loaded once (Tune: with_parameters).
 Per-trial overhead = (workers x wall - time inside trial functions) / trials.
 Goals: overhead < 10 ms and <= 1/5 of Tune's; CNN wall-clock below Tune's.
