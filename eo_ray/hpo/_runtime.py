@@ -123,7 +123,12 @@ Listener = Callable[[TrialSpec | None, TrialOutcome | None, dict[str, int]], Non
 
 
 def run_trials(
-    state: Any, pool: WorkerPool, *, batched: bool = False, listener: Listener | None = None
+    state: Any,
+    pool: WorkerPool,
+    *,
+    batched: bool = False,
+    listener: Listener | None = None,
+    trial_timeout: float | None = None,
 ) -> RunStats:
     """Drive a search to its end: give every free worker the next trial the optimizer actor
     ``state`` asks for; tell it each outcome; replace a worker that died and re-run its trial
@@ -135,7 +140,9 @@ def run_trials(
     the next trial), which Ray resolves on the way, so the next trial starts one hop after
     the previous one ended. Every completion ready at a wake-up is handled in one pass. A
     worker handed "no trial" returns None and its slot stays free until another trial ends
-    (an optimizer may have new work then, e.g. an ASHA promotion).
+    (an optimizer may have new work then, e.g. an ASHA promotion). A trial still running
+    ``trial_timeout`` seconds after it was handed out (a hung worker: alive, but stuck) has
+    its worker killed; it is then replaced and the trial re-run like any worker death.
     """
     import ray
     from ray.exceptions import RayActorError
@@ -146,6 +153,7 @@ def run_trials(
     counts = {"running": 0, "completed": 0, "stopped": 0, "failed": 0}
     busy = 0.0
     starved = False  # the last ask gave nothing: wait for a trial to end before asking again
+    watch = _Watchdog(pool, running, trial_timeout)
     while True:
         if not starved and (not batched or not running):
             while free:
@@ -154,7 +162,10 @@ def run_trials(
                 running[pool.submit(slot, spec_ref)] = (slot, spec_ref)
         if not running:
             break
-        ready, _ = ray.wait(list(running), num_returns=1)
+        ready, _ = ray.wait(list(running), num_returns=1, timeout=watch.next_timeout())
+        if not ready:
+            watch.kill_overdue()
+            continue
         if len(running) > 1:  # everything else that is ready too, in one pass
             ready, _ = ray.wait(list(running), num_returns=len(running), timeout=0)
         for ref in ready:
@@ -162,7 +173,8 @@ def run_trials(
             try:
                 outcome = _outcome(ref, spec_ref)
             except RayActorError as exc:
-                counts["failed"] += _replace(exc, slot, spec_ref, state, pool, running, free)
+                reason = watch.reason(ref) or str(exc).splitlines()[0]
+                counts["failed"] += _replace(reason, slot, spec_ref, state, pool, running, free)
                 continue
             if outcome is None:
                 free.append(slot)
@@ -183,6 +195,47 @@ def run_trials(
     return RunStats(time.perf_counter() - start, busy, pool.replacements, started_at)
 
 
+class _Watchdog:
+    """Kills the worker of a trial that runs past ``trial_timeout`` seconds (None: never)."""
+
+    def __init__(
+        self, pool: WorkerPool, running: dict[Any, tuple[int, Any]], timeout: float | None
+    ) -> None:
+        self.pool, self.running, self.timeout = pool, running, timeout
+        self._since: dict[Any, float] = {}  # run ref -> when the driver first saw it running
+        self._killed: dict[Any, str] = {}
+
+    def next_timeout(self) -> float | None:
+        """How long the driver may wait before a running trial is overdue."""
+        if self.timeout is None:
+            return None
+        now = time.monotonic()
+        for ref in self.running:
+            self._since.setdefault(ref, now)
+        for ref in [r for r in self._since if r not in self.running]:
+            del self._since[ref]
+        pending = [t for r, t in self._since.items() if r not in self._killed]
+        return max(0.0, min(pending) + self.timeout - now) if pending else None
+
+    def kill_overdue(self) -> None:
+        import ray
+
+        now = time.monotonic()
+        for ref, since in self._since.items():
+            if ref not in self._killed and now - since >= self.timeout:
+                slot = self.running[ref][0]
+                self._killed[ref] = (
+                    f"the trial ran longer than trial_timeout={self.timeout:g} s; its worker "
+                    "was killed"
+                )
+                with contextlib.suppress(Exception):  # already dead is fine
+                    ray.kill(self.pool.actors[slot], no_restart=True)
+
+    def reason(self, ref: Any) -> str | None:
+        """Why the worker of ``ref`` died, when the watchdog killed it."""
+        return self._killed.pop(ref, None)
+
+
 def _outcome(ref: Any, spec_ref: Any) -> TrialOutcome | None:
     """The outcome of a finished run (None: the worker had nothing to run); an error of the
     worker code itself is deterministic, so it fails the trial."""
@@ -200,7 +253,7 @@ def _outcome(ref: Any, spec_ref: Any) -> TrialOutcome | None:
 
 
 def _replace(
-    exc: Exception,
+    reason: str,
     slot: int,
     spec_ref: Any,
     state: Any,
@@ -216,7 +269,7 @@ def _replace(
     spec = ray.get(spec_ref)
     retry = None
     if spec is not None:
-        retry = ray.get(state.retry.remote(spec.id, str(exc).splitlines()[0]))
+        retry = ray.get(state.retry.remote(spec.id, reason))
     if retry is not None:
         running[pool.submit(slot, retry)] = (slot, ray.put(retry))
         return False

@@ -171,6 +171,7 @@ def search(
     builders: Mapping[str, Callable[[], Any]] | None = None,
     heartbeat_interval: float = 0.5,
     max_retries: int = 2,
+    trial_timeout: float | None = None,
     resume: bool = False,
     dataset: Any = None,
     batched: bool = False,
@@ -184,8 +185,9 @@ def search(
     ``resources_per_worker`` fit in the cluster) run trial after trial, keeping what
     ``builders`` built warm, and send heartbeats every ``heartbeat_interval`` seconds; the
     ``early_stopping`` rule stops poor trials at their next report. A worker that dies is
-    replaced and its trial re-run up to ``max_retries`` times; a trial whose function raises
-    fails at once. Every finished trial is journaled in the experiment record ``name``, so
+    replaced and its trial re-run up to ``max_retries`` times; so is a hung one: a trial still
+    running after ``trial_timeout`` seconds has its worker killed. A trial whose function
+    raises fails at once. Every finished trial is journaled in the experiment record ``name``, so
     ``resume=True`` continues the newest unfinished search of that name without redoing its
     finished trials. ``num_trials`` may be None for a grid (its size); ``space`` may be None
     with a :class:`TrialList` optimizer (fixed trials, as in ablation studies).
@@ -207,6 +209,14 @@ def search(
         fixed=isinstance(opt, TrialList),
     )
     actor_options(resources)
+    if trial_timeout is not None and (
+        isinstance(trial_timeout, bool)
+        or not isinstance(trial_timeout, int | float)
+        or trial_timeout <= 0
+    ):
+        raise SearchConfigError(
+            f"trial_timeout must be a number of seconds > 0 or None; got {trial_timeout!r}."
+        )
     rule = make_stopping_rule(early_stopping)
     if num_trials is None:
         if not isinstance(opt, GridSearch):
@@ -230,6 +240,7 @@ def search(
         "builders": builders,
         "heartbeat_interval": heartbeat_interval,
         "max_retries": max_retries,
+        "trial_timeout": trial_timeout,
         "dataset": dataset,
         "batched": batched,
     }
@@ -268,7 +279,9 @@ def search(
         label = f"{'batched' if batched else 'search'} {name}"
         with SearchProgress(num_trials, mode, label, enabled=progress) as bar:
             bar(None, None, {"running": 0, "completed": 0, "stopped": 0, "failed": 0})
-            stats = run_trials(state, pool, batched=batched, listener=bar)
+            stats = run_trials(
+                state, pool, batched=batched, listener=bar, trial_timeout=trial_timeout
+            )
         ray.get(state.close.remote())
         trials = tuple(ray.get(state.trials.remote()))
     except BaseException as exc:

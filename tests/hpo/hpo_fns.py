@@ -36,3 +36,11 @@ class StopAtStep3(StoppingRule):
     def decide(self, trial, history):
         stop = trial.last_step is not None and trial.last_step >= 3
         return Decision(Action.STOP, "step 3") if stop else Decision(Action.CONTINUE)
+
+
+def hangs_when_told(hparams, reporter):
+    """Reports once, then hangs (alive but stuck) when ``hparams["hang"]``."""
+    reporter.report(hparams["x"], step=1)
+    if hparams["hang"]:
+        time.sleep(3600)
+    return hparams["x"]

@@ -22,7 +22,7 @@ from eo_ray.hpo import (
     TrialStatus,
 )
 from eo_ray.storage import workspace
-from tests.hpo.hpo_fns import SPACE, curve, slow_logged
+from tests.hpo.hpo_fns import SPACE, curve, hangs_when_told, slow_logged
 
 HERE = Path(__file__).resolve().parent
 
@@ -277,3 +277,33 @@ def test_resume_after_the_driver_is_killed(ray_session, session_home):
     for trial_id in done_before:
         assert runs.count(trial_id) == 1  # finished trials were not redone
     assert experiments.get(record.id).status is experiments.RunStatus.COMPLETED
+
+
+def test_a_hung_trial_is_killed_at_its_timeout_retried_then_failed(ray_session):
+    trials = [{"x": 0.5, "hang": False}, {"x": 0.9, "hang": True}, {"x": 0.7, "hang": False}]
+    result = eo.hpo.search(
+        hangs_when_told,
+        None,
+        3,
+        optimizer=TrialList(trials),
+        early_stopping=None,
+        metric="accuracy",
+        workers=2,
+        trial_timeout=2.0,
+        max_retries=1,
+        name="hung",
+        progress=False,
+        plots=False,
+    )
+    hung = result.trials[1]
+    assert hung.status is TrialStatus.FAILED
+    assert hung.attempts == 2
+    assert "trial_timeout=2 s" in hung.error
+    assert [t.status for t in (result.trials[0], result.trials[2])] == [TrialStatus.COMPLETED] * 2
+    assert result.worker_replacements == 2
+    assert result.best.value == 0.7
+
+
+def test_a_bad_trial_timeout_is_refused():
+    with pytest.raises(SearchConfigError, match="trial_timeout must be a number of seconds > 0"):
+        eo.hpo.search(curve, SPACE, 2, trial_timeout=0)
