@@ -63,6 +63,13 @@ def run(
     resume: Annotated[
         bool, typer.Option(help="Continue the unfinished search of that name.")
     ] = False,
+    heartbeat_interval: Annotated[
+        float, typer.Option(help="Seconds between a worker's metric heartbeats.")
+    ] = 0.5,
+    trial_timeout: Annotated[
+        float | None,
+        typer.Option(help="Kill and re-run a trial still running after this many seconds."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the hyperparameters of a training function; prints the best trial."""
@@ -90,6 +97,8 @@ def run(
         seed=seed,
         name=name,
         resume=resume,
+        heartbeat_interval=heartbeat_interval,
+        trial_timeout=trial_timeout,
     )
     summary = {"experiment_id": result.experiment_id, **result.summary()}
     if as_json:

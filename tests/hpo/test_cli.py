@@ -46,6 +46,10 @@ def test_run_searches_a_function_in_a_file(ray_session, tmp_path):
             "min",
             "--early-stopping",
             "none",
+            "--heartbeat-interval",
+            "0.2",
+            "--trial-timeout",
+            "120",
             "--json",
         ],
     )
