@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+SOURCE_HASH_ATTR = "__eo_ray_source_hash__"  # set on functions loaded back from a record
 PACKAGES = ("eo-ray", "ray", "numpy", "pandas", "torch", "tensorflow", "optuna", "pyarrow")
 
 
@@ -20,7 +21,11 @@ def qualified_name(fn: Any) -> str:
 
 
 def source_hash(fn: Any) -> str | None:
-    """sha256 of the function's source, or None when the source is not available."""
+    """sha256 of the function's source, or None when the source is not available (a function
+    re-loaded from a record keeps the hash recorded with it)."""
+    recorded = getattr(fn, SOURCE_HASH_ATTR, None)
+    if isinstance(recorded, str):
+        return recorded
     try:
         source = inspect.getsource(fn if callable(fn) and inspect.isroutine(fn) else type(fn))
     except (OSError, TypeError):

@@ -13,6 +13,7 @@ use :func:`list_experiments` / :func:`get`, which return :class:`ExperimentRecor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -20,7 +21,13 @@ from enum import Enum
 from typing import Any
 
 from eo_ray.experiments._code import dumps_by_value
-from eo_ray.experiments._identity import git_commit, package_versions, qualified_name, source_hash
+from eo_ray.experiments._identity import (
+    SOURCE_HASH_ATTR,
+    git_commit,
+    package_versions,
+    qualified_name,
+    source_hash,
+)
 from eo_ray.experiments.errors import ExperimentError, ExperimentNotFoundError
 from eo_ray.storage import Workspace, validate_name, workspace
 
@@ -241,8 +248,16 @@ def _load_pickle(record: ExperimentRecord, file: str) -> Any:
 
 
 def load_function(record: ExperimentRecord) -> Any:
-    """The function recorded with ``record`` (unpickled by value from the record), or None."""
-    return _load_pickle(record, "function.pkl")
+    """The function recorded with ``record`` (unpickled by value from the record), or None.
+
+    It carries the record's source hash: a function unpickled by value may have no source
+    file any more (cloudpickle >= 3.1.3 names it ``<dynamic-code>``), yet it is the same code.
+    """
+    fn = _load_pickle(record, "function.pkl")
+    if fn is not None and record.source_hash is not None:
+        with contextlib.suppress(AttributeError, TypeError):  # objects without a __dict__
+            setattr(fn, SOURCE_HASH_ATTR, record.source_hash)
+    return fn
 
 
 def load_call(record: ExperimentRecord) -> dict[str, Any]:
