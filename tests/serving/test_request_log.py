@@ -146,22 +146,29 @@ def test_recovery_leaves_a_starting_writer_alone(workspace_root):
     assert starting.exists()
 
 
-def test_replicas_append_to_one_table_concurrently(workspace_root):
-    logs = [RequestLog(workspace_root.root, "many", f"rep{k}", background=False) for k in range(3)]
+def _record_concurrently(logs: list, rows: int, flush_every: int) -> None:
+    """Each log (one per replica) records ``rows`` rows in its own thread, flushing every
+    ``flush_every`` rows; then all are closed."""
 
     def work(k: int) -> None:
-        for i in range(40):
+        for i in range(rows):
             logs[k].record(_row(1000 * k + i))
-            if i % 10 == 9:
+            if i % flush_every == flush_every - 1:
                 logs[k].flush()
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(logs))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     for log in logs:
         log.close()
+
+
+def test_replicas_append_to_one_table_concurrently(workspace_root):
+    logs = [RequestLog(workspace_root.root, "many", f"rep{k}", background=False) for k in range(3)]
+
+    _record_concurrently(logs, rows=40, flush_every=10)
     ids = _ids("many")
     assert len(ids) == 120
     assert len(set(ids)) == 120
@@ -175,18 +182,6 @@ def test_replicas_append_to_a_request_log_on_s3(s3_bucket, monkeypatch):
     logs = [RequestLog(root, "s3log", f"rep{k}", background=False) for k in range(3)]
     assert not str(spool_dir(Workspace(root), "s3log")).startswith("s3:")  # spools stay local
 
-    def work(k: int) -> None:
-        for i in range(24):
-            logs[k].record(_row(1000 * k + i))
-            if i % 3 == 2:
-                logs[k].flush()
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for log in logs:
-        log.close()
+    _record_concurrently(logs, rows=24, flush_every=3)
     ids = _ids("s3log")
     assert sorted(ids) == sorted(f"r{1000 * k + i}" for k in range(3) for i in range(24))
