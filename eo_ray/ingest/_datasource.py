@@ -3,7 +3,8 @@
 Each read task opens the files of its items once, reads their windows as row strips
 (:mod:`eo_ray.ingest._strips`) and yields blocks built from whole arrays
 (:mod:`eo_ray.ingest._blocks`). Files or windows that cannot be read are skipped and
-reported to the driver through a :class:`FailureSink`, or raise with ``on_error="raise"``.
+reported to the driver through a :class:`FailureSink` (when a reader asked for them), or
+raise with ``on_error="raise"``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class ReadSettings:
     opts: ChipOptions
     options: GdalOptions
     sample_fields: dict[int, dict[str, Any]]
-    sink: FailureSink
+    sink: FailureSink | None  # None: failures are only logged (nobody asks for them)
     on_error: str = "warn"
 
     @property
@@ -192,7 +193,7 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
             for source in opened.values():
                 source.close()
     yield from blocks.flush()
-    if failures:
+    if failures and settings.sink is not None:
         settings.sink.report(failures)
 
 

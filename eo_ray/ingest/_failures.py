@@ -1,22 +1,25 @@
-"""Failures of Ray Data read tasks, made visible to the driver.
+"""Failures of Ray Data read tasks, made visible to the driver that asked for them.
 
-A read task that cannot open a file or read a window skips it (``on_error="warn"``) and
-reports it to a small named actor, created only on the first failure, so a run without
-failures costs nothing. :class:`ChipReader` collects the reports into ``failures``.
+A read task that cannot open a file or read a window skips it (``on_error="warn"`` or
+``"ignore"``) and, when its Dataset came from a :class:`ChipReader`, reports it to a small
+actor owned by the driver. The actor is not detached and has no name: Ray ends it once
+neither the reader nor any Dataset it made (their read tasks carry its handle) refers to it,
+or at once with :meth:`FailureSink.close`. ``read_chips`` makes no sink at all: its caller has
+no way to ask for the failures, which read tasks also log as warnings.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+import logging
+from typing import Any
 
 from eo_ray.ingest._scan import Failure
 
-NAMESPACE = "eo_ray_ingest"
+log = logging.getLogger(__name__)
 
 
 class _FailureLog:
-    """The actor holding one Dataset's read failures (plain dicts)."""
+    """The actor holding one reader's read failures (plain dicts)."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, str]] = []
@@ -29,50 +32,46 @@ class _FailureLog:
         return self.rows
 
 
-@dataclass(frozen=True)
 class FailureSink:
-    """Where the read tasks of one Dataset report failures (picklable; shipped to tasks)."""
+    """Where the read tasks of one reader's Datasets report failures (shipped to tasks).
 
-    name: str = field(default_factory=lambda: f"chip-failures-{uuid.uuid4().hex}")
+    Created in the driver, which owns the actor; pickling keeps the handle, so tasks report
+    to the same log and Ray's reference counting keeps it alive exactly while it is used.
+    """
+
+    def __init__(self) -> None:
+        import ray
+
+        self._log: Any = ray.remote(_FailureLog).options(num_cpus=0, max_restarts=0).remote()
+        self._closed: list[Failure] | None = None  # what close() collected
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_log": self._log, "_closed": None}
 
     def report(self, failures: list[Failure]) -> None:
         """Record ``failures`` (in a worker); blocks until the log holds them."""
         import ray
 
-        log = (
-            ray.remote(_FailureLog)
-            .options(
-                name=self.name,
-                namespace=NAMESPACE,
-                lifetime="detached",  # outlives the worker that made it; removed by close()
-                get_if_exists=True,
-                num_cpus=0,
-            )
-            .remote()
-        )
-        ray.get(log.add.remote([f.to_dict() for f in failures]))
-
-    def _actor(self):
-        import ray
-
         try:
-            return ray.get_actor(self.name, namespace=NAMESPACE)
-        except ValueError:  # no failure reported (yet)
-            return None
+            ray.get(self._log.add.remote([f.to_dict() for f in failures]))
+        except ray.exceptions.RayActorError:  # the reader was closed meanwhile
+            log.warning("%d read failures not recorded: the chip reader is closed", len(failures))
 
     def collect(self) -> list[Failure]:
         """The failures reported so far (in the driver)."""
         import ray
 
-        actor = self._actor() if ray.is_initialized() else None
-        if actor is None:
+        if self._closed is not None:
+            return list(self._closed)
+        if not ray.is_initialized():  # Ray was shut down: the actor went with it
             return []
-        return [Failure(**row) for row in ray.get(actor.get.remote())]
+        return [Failure(**row) for row in ray.get(self._log.get.remote())]
 
     def close(self) -> None:
-        """Remove the log (its reports are lost)."""
+        """End the actor now, keeping the failures reported so far for :meth:`collect`."""
         import ray
 
-        actor = self._actor() if ray.is_initialized() else None
-        if actor is not None:
-            ray.kill(actor)
+        if self._closed is None:
+            self._closed = self.collect()
+            if ray.is_initialized():
+                ray.kill(self._log)

@@ -408,7 +408,12 @@ _SAMPLE_GEOMETRY = frozenset({"x", "y", "minx", "miny", "maxx", "maxy", "_index"
 
 
 class ChipReader:
-    """Plans the chips of a source and exposes the plan's failures and the Dataset."""
+    """Plans the chips of a source and exposes the plan's failures and the Dataset.
+
+    With ``collect_failures`` (the default) the read tasks of its Datasets report what they
+    could not read to a small actor that lives while the reader or one of its Datasets is
+    referenced; :meth:`close` (or ``with ChipReader(...) as reader``) ends it sooner.
+    """
 
     def __init__(
         self,
@@ -417,21 +422,34 @@ class ChipReader:
         *,
         samples: Any = None,
         samples_crs: str = "EPSG:4326",
+        collect_failures: bool = True,
     ) -> None:
         self.source = source
         self.opts = opts
         self.samples = _samples(samples)
         self.samples_crs = samples_crs
+        self.collect_failures = collect_failures
         self.plans: list[ItemPlan] | None = None
         self._plan_failures: list[Failure] = []
-        self._sinks: list[FailureSink] = []
+        self._sink: FailureSink | None = None
+
+    def __enter__(self) -> ChipReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def failures(self) -> list[Failure]:
-        """Inputs that could not be used: found while planning, and (once the Dataset has
+        """Inputs that could not be used: found while planning, and (once a Dataset has
         run) files or windows its read tasks could not read."""
-        read = [f for sink in self._sinks for f in sink.collect()]
+        read = self._sink.collect() if self._sink is not None else []
         return list(dict.fromkeys(self._plan_failures + read))
+
+    def close(self) -> None:
+        """Release the failure log (:attr:`failures` keeps what was reported so far)."""
+        if self._sink is not None:
+            self._sink.close()
 
     def plan(self) -> list[ItemPlan]:
         """Plan every item's windows in Ray tasks (cached)."""
@@ -505,8 +523,9 @@ class ChipReader:
             row["_index"]: {k: v for k, v in row.items() if k not in _SAMPLE_GEOMETRY}
             for row in self.samples or []
         }
-        sink = FailureSink()
-        self._sinks.append(sink)
+        if self.collect_failures and on_error != "raise" and self._sink is None:
+            self._sink = FailureSink()
+        sink = self._sink if on_error != "raise" else None  # "raise" stops at the first
         settings = ReadSettings(self.opts, GdalOptions.from_env(), fields, sink, on_error)
         return ray.data.read_datasource(ChipDatasource(plans, settings))
 
@@ -553,7 +572,8 @@ def read_chips(
     ``samples_crs``; other columns are carried into the rows) gives chips centred on
     labelled locations instead of a grid. ``fit`` makes one chip per whole raster,
     padded/cropped (``"pad"``) or resampled (``"resize"``) to ``size``. Inputs that
-    cannot be read are skipped with a warning naming each (``on_error``).
+    cannot be read are skipped with a warning naming each (``on_error``); use
+    :class:`ChipReader` to get them as a list once the Dataset has run.
     """
     opts = make_options(
         size,
@@ -569,5 +589,7 @@ def read_chips(
     )
     if samples is not None and fit is not None:
         raise invalid("fit", "read_chips", "None when samples are given", fit)
-    reader = ChipReader(source, opts, samples=samples, samples_crs=samples_crs)
+    reader = ChipReader(
+        source, opts, samples=samples, samples_crs=samples_crs, collect_failures=False
+    )
     return reader.dataset(on_error=on_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,6 @@ from rasterio.windows import Window
 
 from eo_ray import ingest
 from eo_ray.ingest._datasource import ReadSettings, read_chunk
-from eo_ray.ingest._failures import FailureSink
 from eo_ray.ingest._gdal import GdalOptions
 from eo_ray.ingest._scan import expand_paths, plan_units, scan_unit
 from eo_ray.ingest._strips import plan_runs
@@ -34,7 +35,7 @@ def _read_in_process(path: Path, bands, size: int, stride: int, **kw) -> tuple[p
     plans, failures, _ = plan_items(raws[:1], opts, None, "EPSG:4326", GdalOptions.from_env())
     assert not failures
     plan = plans[0]
-    settings = ReadSettings(opts, GdalOptions.from_env(), {}, FailureSink())
+    settings = ReadSettings(opts, GdalOptions.from_env(), {}, None)
     blocks = list(read_chunk([(plan, list(range(len(plan.windows))))], settings))
     return pa.concat_tables(blocks), plan
 
@@ -131,7 +132,7 @@ def test_list_columns_stay_typed_through_preprocessing(base_catalog: ingest.Cata
 
 @pytest.fixture(scope="module")
 def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
-    """A tiled, compressed raster scanned intact, then damaged in its second half of tiles."""
+    """A tiled, compressed raster and its pixels (damaged by ``damaged_items``)."""
     from rasterio.transform import from_origin
 
     path = tmp_path_factory.mktemp("damaged") / "damaged.tif"
@@ -155,19 +156,27 @@ def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]
     return path, data
 
 
-def test_read_task_failures_reach_the_reader(ray_session, damaged) -> None:
-    path, data = damaged
+@pytest.fixture(scope="module")
+def damaged_items(ray_session, damaged) -> list:
+    """The items of ``damaged``, scanned while intact; its tiles of rows 128..255 are then
+    overwritten with garbage of the same length (the header stays valid)."""
+    path, _ = damaged
     items, failures, _ = ingest.catalog.scan_items([str(path)])
     assert not failures
     raw = bytearray(path.read_bytes())
-    with rasterio.open(path) as src:  # tiles of rows 128..255: garbage of the same length
+    with rasterio.open(path) as src:
         for x in range(4):
             for y in (2, 3):
                 start = int(src.get_tag_item(f"BLOCK_OFFSET_{x}_{y}", "TIFF", bidx=1))
                 size = int(src.get_tag_item(f"BLOCK_SIZE_{x}_{y}", "TIFF", bidx=1))
                 raw[start : start + size] = bytes([7]) * size
     path.write_bytes(bytes(raw))
+    return items
 
+
+def test_read_task_failures_reach_the_reader(ray_session, damaged, damaged_items) -> None:
+    path, data = damaged
+    items = damaged_items
     reader = ingest.ChipReader(items, make_options(64, None, None, max_nodata=1.0))
     rows = reader.dataset().take_all()
     assert sorted(r["row_off"] for r in rows) == [0] * 4 + [64] * 4  # the intact half
@@ -183,3 +192,51 @@ def test_read_task_failures_reach_the_reader(ray_session, damaged) -> None:
     with pytest.raises(Exception, match="cannot be read") as info:
         strict.dataset(on_error="raise").take_all()
     assert "ChipReadError" in repr(info.value) or isinstance(info.value, ingest.ChipReadError)
+
+
+def _failure_logs() -> int:
+    """Live failure-log actors, from the GCS (``ray.util.state.list_actors`` needs the
+    dashboard, which ``eo.init`` does not start)."""
+    import ray
+
+    return sum(
+        1
+        for actor in ray._private.state.actors().values()
+        if actor["ActorClassName"].endswith("_FailureLog") and actor["State"] == "ALIVE"
+    )
+
+
+def _wait_for_failure_logs(count: int, timeout: float = 20.0) -> int:
+    deadline = time.monotonic() + timeout
+    while (found := _failure_logs()) != count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
+def test_failure_logs_do_not_outlive_their_reader(ray_session, damaged, damaged_items) -> None:
+    path, _ = damaged
+    gc.collect()  # earlier tests' readers are gone: their logs end
+    before = _wait_for_failure_logs(0)
+    opts = make_options(64, None, None, max_nodata=1.0)
+    for _ in range(3):  # read_chips: failures are only logged, no actor at all
+        assert len(ingest.read_chips(damaged_items, 64, max_nodata=1.0).take_all()) == 8
+    assert _failure_logs() == before
+
+    for _ in range(3):  # each reader's log ends when the reader and its Dataset are dropped
+        reader = ingest.ChipReader(damaged_items, opts)
+        ds = reader.dataset()
+        assert len(ds.take_all()) == 8
+        assert len(reader.failures) == 8
+        assert _failure_logs() == before + 1
+        del reader, ds
+        gc.collect()
+        assert _wait_for_failure_logs(before) == before
+
+    with ingest.ChipReader(damaged_items, opts) as reader:  # close() ends it at once
+        ds = reader.dataset()
+        assert len(ds.take_all()) == 8
+        assert len(ds.take_all()) == 8  # a second pass reports the same failures again
+    assert _wait_for_failure_logs(before) == before
+    reasons = [f.reason for f in reader.failures if f.path == str(path)]  # kept after close
+    assert len(reasons) == 8, reasons
+    assert all("cannot be read" in r for r in reasons), reasons
