@@ -4,9 +4,11 @@
 objects in Ray tasks; ``Catalog.search(bbox, datetime, text, **properties)`` finds items;
 ``read_chips(source, size, ...)`` returns a lazy ``ray.data.Dataset`` of chips whose
 ``transform`` maps pixel (0, 0) to the map. Preprocessing transforms, command jobs and
-the OpenSARShip labelled chip dataset build on these.
+the OpenSARShip labelled chip dataset build on these; ``arrow_friendly`` keeps the list
+columns of a user's numpy ``map_batches`` function typed.
 """
 
+from eo_ray.ingest._blocks import arrow_friendly
 from eo_ray.ingest._scan import Failure
 from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
 from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
@@ -65,6 +67,7 @@ __all__ = [
     "SpectralIndex",
     "ToDecibel",
     "add_index",
+    "arrow_friendly",
     "band_stats",
     "cloud_mask",
     "list_catalogs",

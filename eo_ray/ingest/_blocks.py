@@ -123,7 +123,19 @@ def string_lists(values: Sequence[Any]) -> list[list[str] | None]:
 
 
 def arrow_friendly(batch: dict[str, Any]) -> dict[str, Any]:
-    """A numpy batch whose string-list columns are plain lists (typed, never pickled)."""
+    """Make a numpy batch of chips convertible back to typed Arrow columns; returns it.
+
+    In ``batch_format="numpy"`` Ray Data hands list columns such as ``bands`` (and
+    ``sar:polarizations``) to a ``map_batches`` function as numpy object arrays of string
+    arrays. Returned as they are, Ray Data cannot turn them back into Arrow and stores them
+    as pickled Python objects (slow, and unreadable outside Python, e.g. in Parquet). This
+    turns every such column back into plain lists, stored as ``list<string>``; other
+    columns are left alone. Wrap the result of your own function::
+
+        ds.map_batches(lambda b: ingest.arrow_friendly(my_fn(b)), batch_format="numpy")
+
+    The transforms of :mod:`eo_ray.ingest.preprocess` already do this.
+    """
     for key, values in batch.items():
         if (
             isinstance(values, np.ndarray)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import rasterio
 from affine import Affine
@@ -99,3 +100,29 @@ def test_reprojection_keeps_chips_georeferenced(ray_session, l7_rgb: Path) -> No
     col, line = ~Affine(*row["transform"]) @ (lon, lat)
     assert abs(col - row["width"] / 2) < 2
     assert abs(line - row["height"] / 2) < 2
+
+
+def _pickled_columns(ds) -> list[str]:
+    schema = ds.schema().base_schema
+    return [f.name for f in schema if "pickled" in str(f.type) or "PythonObject" in str(f.type)]
+
+
+def test_user_transform_keeps_typed_columns_with_arrow_friendly(l8_chips) -> None:
+    def scaled(batch: dict) -> dict:  # a user's function: float image and a tag list
+        batch["image"] = batch["image"].astype(np.float32) / 10000.0
+        batch["tags"] = np.array([["landsat", "toa"]] * len(batch["image"]))
+        return batch
+
+    raw = l8_chips.map_batches(scaled, batch_format="numpy")
+    assert "bands" in _pickled_columns(raw)  # what arrow_friendly is for
+
+    ds = l8_chips.map_batches(lambda b: ingest.arrow_friendly(scaled(b)), batch_format="numpy")
+    schema = ds.schema().base_schema
+    assert _pickled_columns(ds) == []
+    assert schema.field("bands").type == pa.list_(pa.string())
+    assert schema.field("tags").type == pa.list_(pa.string())
+    assert schema.field("image").type.value_type == pa.float32()
+    row = ds.take(1)[0]
+    assert list(row["bands"]) == ["B3", "B4", "B5", "BQA"]
+    assert list(row["tags"]) == ["landsat", "toa"]
+    assert row["image"].shape == (4, 96, 96)
