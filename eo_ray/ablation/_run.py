@@ -230,6 +230,7 @@ def run(
             metric=metric,
             state=state,
             builders=worker_builders,
+            await_decisions=False,  # LOCO trials all run to the end
         )
         pool.warm()
         with StudyProgress(len(trials), f"ablation {name}", enabled=progress) as bar:

@@ -17,7 +17,7 @@ from eo_ray.experiments._code import dumps_by_value
 from eo_ray.hpo._reporter import TrainFn, TrialOutcome
 from eo_ray.hpo._state import SearchState
 from eo_ray.hpo._trial import TrialSpec, TrialStatus
-from eo_ray.hpo._worker import HEARTBEATS, TrialWorker
+from eo_ray.hpo._worker import DECISION_WAIT, HEARTBEATS, TrialWorker
 from eo_ray.hpo.errors import SearchConfigError
 
 
@@ -42,7 +42,10 @@ def actor_options(resources: Mapping[str, float]) -> dict[str, Any]:
 
 
 class WorkerPool:
-    """N worker actors, each a slot; a dead one is replaced in its slot."""
+    """N worker actors, each a slot; a dead one is replaced in its slot.
+
+    ``await_decisions=False`` (the search's stopping rule never stops a trial: ablation
+    studies, the synchronous baseline) lets reports go out without waiting for an answer."""
 
     def __init__(
         self,
@@ -54,6 +57,7 @@ class WorkerPool:
         state: Any,
         builders: Mapping[str, Callable[[], Any]] | None = None,
         heartbeat_interval: float = 0.5,
+        await_decisions: bool = True,
         log_root: str | None = None,
     ) -> None:
         import ray
@@ -64,6 +68,7 @@ class WorkerPool:
             ray.put(dumps_by_value((train_fn, dict(builders or {})))),
             metric,
             heartbeat_interval,
+            DECISION_WAIT if await_decisions else 0.0,
             state,
             log_root,
         )

@@ -272,6 +272,7 @@ def search(
             state=state,
             builders=builders,
             heartbeat_interval=heartbeat_interval,
+            await_decisions=rule.stops_trials,
             log_root=log_root,
         )
         pool.warm()

@@ -11,6 +11,7 @@ from eo_ray.hpo._trial import Report, TrialSpec, TrialStatus
 from eo_ray.hpo.stopping import Decision
 
 HEARTBEATS = "heartbeats"  # the optimizer actor's concurrency group for heartbeats
+DECISION_WAIT = 0.01  # s a report waits for its heartbeat's answer (the optimizer takes ~1 ms)
 
 
 class HeartbeatReporter(Reporter):
@@ -21,6 +22,7 @@ class HeartbeatReporter(Reporter):
     The answer to a heartbeat is awaited for up to ``decision_wait`` seconds (the optimizer
     answers in about a millisecond), so a stop usually takes effect at the report whose
     heartbeat decided it; a later answer is picked up, without blocking, at the next report.
+    With ``decision_wait=0`` (a search whose rule never stops trials) reports never wait.
     """
 
     def __init__(
@@ -28,7 +30,7 @@ class HeartbeatReporter(Reporter):
         state: Any,
         trial_id: int,
         interval: float,
-        decision_wait: float = 0.01,
+        decision_wait: float = DECISION_WAIT,
         **kwargs: Any,
     ) -> None:
         super().__init__(trial_id=trial_id, **kwargs)
@@ -80,6 +82,7 @@ class TrialWorker:
         builders: Mapping[str, Callable[[], Any]] | None,
         metric: str,
         heartbeat_interval: float,
+        decision_wait: float,
         state: Any,
         log_root: str | None,
         slot: int,
@@ -88,6 +91,7 @@ class TrialWorker:
         self.builders = dict(builders or {})
         self.metric = metric
         self.heartbeat_interval = heartbeat_interval
+        self.decision_wait = decision_wait
         self.state = state
         self.log_root = log_root
         self.slot = slot
@@ -125,6 +129,11 @@ class TrialWorker:
             )
         log_dir = f"{self.log_root}/trial_{spec.id}" if self.log_root else None
         reporter = HeartbeatReporter(
-            self.state, spec.id, self.heartbeat_interval, context=context, log_dir=log_dir
+            self.state,
+            spec.id,
+            self.heartbeat_interval,
+            decision_wait=self.decision_wait,
+            context=context,
+            log_dir=log_dir,
         )
         return execute_trial(self.train_fn, spec.hparams, reporter, self.metric)

@@ -67,3 +67,33 @@ def test_a_stop_takes_effect_at_the_report_that_decided_it(ray_session):
     with pytest.raises(TrialStopped, match="step 3"):
         reporter.report(0.5, step=3)
     ray.kill(state)
+
+
+def test_without_waiting_a_stop_lands_at_a_later_report(ray_session):
+    # decision_wait=0 (what workers use when the rule can stop nothing) never blocks a
+    # report; an answer that arrives later is still picked up at the next report.
+    import time
+
+    import ray
+
+    state = state_actor(StopAtStep3())
+    spec = ray.get(state.ask.remote(0))
+    reporter = HeartbeatReporter(state, spec.id, interval=0.0, decision_wait=0.0)
+
+    def report_until_stopped():
+        for step in range(1, 1000):
+            reporter.report(0.5, step=step)
+            time.sleep(0.01)
+
+    with pytest.raises(TrialStopped, match="step 3"):
+        report_until_stopped()
+    assert reporter.reports[-1].step > 3
+    ray.kill(state)
+
+
+def test_only_rules_that_can_stop_make_workers_wait():
+    from eo_ray.hpo import MedianStoppingRule
+
+    assert MedianStoppingRule().stops_trials
+    assert StopAtStep3().stops_trials  # a custom rule is assumed to stop trials
+    assert not NoStopping().stops_trials

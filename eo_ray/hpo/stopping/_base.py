@@ -38,7 +38,12 @@ class StoppingRule(ABC):
     ``trial`` is the running trial with every report so far; ``history`` is the read-only
     history of the whole search (``history.mode`` is ``"max"`` or ``"min"``). A rule never
     talks to workers: the runtime delivers a stop at the trial's next report.
+
+    ``stops_trials`` says whether the rule can ever stop a trial; a rule that cannot lets
+    workers send reports without waiting for an answer.
     """
+
+    stops_trials: bool = True
 
     @abstractmethod
     def decide(self, trial: TrialView, history: History) -> Decision:
@@ -55,6 +60,8 @@ class StoppingRule(ABC):
 
 class NoStopping(StoppingRule):
     """Never stops a trial (``early_stopping="none"``)."""
+
+    stops_trials = False
 
     def decide(self, trial: TrialView, history: History) -> Decision:
         return CONTINUE
