@@ -61,6 +61,26 @@ def summarise(instances: Any, feature_names: Sequence[str] | None = None) -> pd.
     return pd.DataFrame(x, columns=names)
 
 
+def request_inputs(log: pd.DataFrame) -> list[Any]:
+    """The inputs of each logged request (a frame of ``eo.monitoring.requests``), decoded.
+
+    Image chips are logged as the array the model received and come back as that array
+    (instances × channels × height × width); other inputs are logged as JSON text and come
+    back as its value (a list of instances, or of entity keys); None where nothing was kept
+    (a body that was not JSON, an unauthorised request).
+    """
+    from eo_ray.serving.request_log import ARRAY, decode_array
+
+    arrays = log[ARRAY] if ARRAY in log else [None] * len(log)
+    out: list[Any] = []
+    for text, blob in zip(log["inputs"], arrays, strict=True):
+        if isinstance(blob, bytes | bytearray):
+            out.append(decode_array(blob))
+        else:
+            out.append(json.loads(text) if isinstance(text, str) else None)
+    return out
+
+
 def logged_inputs(log: pd.DataFrame) -> tuple[list[Any], list[Any]]:
     """Instances and predictions of successful logged requests, one entry per instance.
 
@@ -69,10 +89,8 @@ def logged_inputs(log: pd.DataFrame) -> tuple[list[Any], list[Any]]:
     instances: list[Any] = []
     predictions: list[Any] = []
     ok = log[log["status"] == 200]
-    for inputs, features, preds in zip(
-        ok["inputs"], ok["features"], ok["predictions"], strict=True
-    ):
-        batch = json.loads(features) if isinstance(features, str) else json.loads(inputs)
-        instances.extend(batch)
+    inputs = request_inputs(ok)
+    for batch, features, preds in zip(inputs, ok["features"], ok["predictions"], strict=True):
+        instances.extend(json.loads(features) if isinstance(features, str) else batch)
         predictions.extend(json.loads(preds))
     return instances, predictions

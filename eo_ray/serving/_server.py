@@ -156,7 +156,7 @@ class ModelServer:
         start = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         instances: list[Any] | None = None
-        inputs = features = None
+        inputs = features = x = None
         self._active += 1
         try:
             self._check_auth(request)
@@ -169,7 +169,8 @@ class ModelServer:
             x = to_array(features if features is not None else instances, self.predictor.spec)
             predictions, scores = await self._predict(x)
         except RequestError as exc:
-            self._log(request_id, start, exc.status, exc.message, instances, inputs, features)
+            logged = _logged_inputs(inputs, x, features)
+            self._log(request_id, start, exc.status, exc.message, instances, *logged, features)
             raise
         finally:
             self._active -= 1
@@ -181,7 +182,8 @@ class ModelServer:
         }
         if scores is not None:
             answer["scores"] = scores
-        self._log(request_id, start, 200, None, instances, inputs, features, predictions)
+        logged = _logged_inputs(inputs, x, features)
+        self._log(request_id, start, 200, None, instances, *logged, features, predictions)
         return _json(answer)
 
     def _lookup(self, entries: list[Any]) -> list[dict[str, Any]]:
@@ -269,6 +271,7 @@ class ModelServer:
         error: str | None,
         instances: list[Any] | None,
         inputs: str | None,
+        array: bytes | None,
         features: list[Any] | None,
         predictions: list[Any] | None = None,
     ) -> None:
@@ -287,6 +290,7 @@ class ModelServer:
                 "error": error,
                 "n_instances": len(instances) if isinstance(instances, list) else 0,
                 "inputs": inputs,
+                "inputs_array": array,
                 "features": None if features is None else _dumps(features),
                 "predictions": None if predictions is None else _dumps(predictions),
                 "latency_ms": (time.perf_counter() - start) * 1000.0,
@@ -299,6 +303,22 @@ class ModelServer:
         if getattr(self, "log", None) is not None:
             with contextlib.suppress(Exception):  # the workspace may already be gone
                 self.log.close()
+
+
+def _logged_inputs(
+    text: str | None, x: np.ndarray | None, features: list[Any] | None
+) -> tuple[str | None, bytes | None]:
+    """What the log keeps of the inputs: (JSON text, NPY bytes), one of them.
+
+    Image chips (instances of two or more axes) are kept as the array the model received,
+    five times smaller than their JSON text; everything else (tabular instances, entity keys
+    of a feature view, input that did not make an array) as the request's JSON text.
+    """
+    if x is None or x.ndim < 3 or features is not None:
+        return text, None
+    from eo_ray.serving.request_log import encode_array
+
+    return None, encode_array(x)
 
 
 def _dumps(value: Any) -> str:

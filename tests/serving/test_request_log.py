@@ -10,11 +10,21 @@ import textwrap
 import threading
 import time
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 import eo_ray as eo
 from eo_ray.serving import request_log
-from eo_ray.serving.request_log import RequestLog, append_rows, spool_dir, table_uri
+from eo_ray.serving._server import _logged_inputs
+from eo_ray.serving.request_log import (
+    RequestLog,
+    append_rows,
+    decode_array,
+    encode_array,
+    spool_dir,
+    table_uri,
+)
 
 
 def _row(i: int, status: int = 200) -> dict:
@@ -94,13 +104,53 @@ def test_a_failed_append_keeps_its_rows_and_a_bad_row_is_dropped(workspace_root,
     assert _ids("e") == ["r0", "r2"]
 
 
+def test_image_inputs_are_logged_as_arrays_that_round_trip():
+    rng = np.random.default_rng(0)
+    for x in (
+        rng.standard_normal((2, 1, 48, 48)).astype(np.float32),
+        rng.integers(0, 255, (3, 28, 28), dtype=np.uint8),
+        rng.standard_normal((1, 4, 8, 8))[:, :, ::2],  # float64, not contiguous
+    ):
+        back = decode_array(encode_array(x))
+        assert back.dtype == x.dtype
+        np.testing.assert_array_equal(back, x)
+    chip = rng.standard_normal((1, 1, 4, 4)).astype(np.float32)
+    text, blob = _logged_inputs("[[[[0.1]]]]", chip, None)
+    assert text is None
+    np.testing.assert_array_equal(decode_array(blob), chip)
+    vector = np.ones((2, 3), np.float32)  # tabular rows stay JSON text, as do entity keys
+    assert _logged_inputs("[[1, 1, 1]]", vector, None) == ("[[1, 1, 1]]", None)
+    assert _logged_inputs('[{"id": 1}]', chip, [[1.0]]) == ('[{"id": 1}]', None)
+    assert _logged_inputs('[["x"]]', None, None) == ('[["x"]]', None)  # no array made (422)
+
+
+def test_a_log_written_before_arrays_were_logged_gains_the_column(workspace_root):
+    from deltalake import write_deltalake
+
+    old = pa.schema([f for f in request_log.SCHEMA if f.name != request_log.ARRAY])
+    uri = table_uri(workspace_root, "old")
+    write_deltalake(uri, pa.Table.from_pylist([_row(0)], schema=old))
+    log = RequestLog(workspace_root.root, "old", "replica-o", background=False)
+    chip = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    log.record({**_row(1), "inputs": None, "inputs_array": encode_array(chip)})
+    assert log.close() == 1
+    frame = eo.monitoring.requests("old")
+    assert frame.request_id.tolist() == ["r0", "r1"]
+    old_inputs, chip_back = eo.monitoring.request_inputs(frame)
+    assert old_inputs == [[1.0]]
+    np.testing.assert_array_equal(chip_back, chip)
+
+
 WRITER = textwrap.dedent(
     """
     import sys, time
-    from eo_ray.serving.request_log import RequestLog
+    import numpy as np
+    from eo_ray.serving.request_log import RequestLog, encode_array
     log = RequestLog(sys.argv[1], "k", "doomed", background=False)
     for i in range(50):
-        log.record({"request_id": f"r{i}", "time": time.time_ns() // 1000, "status": 200})
+        chip = encode_array(np.full((1, 1, 2, 2), i, np.float32))
+        row = {"request_id": f"r{i}", "time": time.time_ns() // 1000, "status": 200}
+        log.record({**row, "inputs_array": chip})
         if i == 29:
             log.flush()  # 30 rows committed, 20 only in the spool
     print("ready", flush=True)
@@ -120,7 +170,11 @@ def test_rows_of_a_killed_writer_are_recovered_once(workspace_root):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     request_log.flush("k")  # what eo.monitoring.requests and undeploy do
-    assert sorted(_ids("k")) == sorted(f"r{i}" for i in range(50))
+    frame = eo.monitoring.requests("k")
+    assert sorted(frame.request_id) == sorted(f"r{i}" for i in range(50))
+    for request_id, chip in zip(frame.request_id, eo.monitoring.request_inputs(frame), strict=True):
+        assert chip.shape == (1, 1, 2, 2)  # spooled arrays come back exactly
+        assert (chip == int(request_id[1:])).all()
     assert not list(spool_dir(workspace_root, "k").iterdir())
 
 
