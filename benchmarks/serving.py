@@ -389,6 +389,11 @@ LABELS = {
 }
 
 
+def _server_ms(cpu: dict) -> float:
+    """Server CPU ms per request: the app process, or the Serve proxy plus the replica."""
+    return cpu.get("server", cpu.get("proxy", 0.0) + cpu.get("replica", 0.0))
+
+
 def report(results: dict, args, mv, trained: str, n_chips: int, wall: float) -> str:
     rows = []
     for label in LABELS:
@@ -401,13 +406,18 @@ def report(results: dict, args, mv, trained: str, n_chips: int, wall: float) -> 
     cpu_rows = []
     for label in LABELS:
         cpu = results[label]["cpu_ms"]
-        server = cpu.get("server", cpu.get("proxy", 0.0) + cpu.get("replica", 0.0))
+        server = _server_ms(cpu)
         cpu_rows.append(
             f"| {LABELS[label]} | {cpu.get('proxy', float('nan')):.2f} | "
             f"{cpu.get('replica', cpu.get('server', float('nan'))):.2f} | {server:.2f} | "
             f"{cpu['client']:.2f} |"
         )
     rps = {label: {c: results[label][c]["rps"] for c in LEVELS} for label in LABELS}
+    server_ms = {label: _server_ms(results[label]["cpu_ms"]) for label in LABELS}
+    log_cpu = {
+        off: (server_ms[on] - server_ms[off], server_ms[on])
+        for off, on in (("serve", "serve+log"), ("serve+batch", "serve+log+batch"))
+    }
     log_cost = {c: 1 - rps["serve+log"][c] / rps["serve"][c] for c in LEVELS}
     gain_log = rps["serve+log+batch"][32] / rps["serve+log"][32]
     gain = rps["serve+batch"][32] / rps["serve"][32]
@@ -445,6 +455,14 @@ def report(results: dict, args, mv, trained: str, n_chips: int, wall: float) -> 
         "Logging cost (1 - req/s with logging / without): "
         + ", ".join(f"c={c}: {v:+.1%}" for c, v in log_cost.items())
         + " (goal <= 10%).  ",
+        "Logging cost in server CPU per request at c=32 (with - without logging, of the total "
+        "with): "
+        + ", ".join(
+            f"{'batching' if off == 'serve+batch' else 'no batching'}: {d:+.2f} ms of "
+            f"{total:.2f} ({d / total:+.1%})"
+            for off, (d, total) in log_cpu.items()
+        )
+        + ".  ",
         f"Batching gain at c=32 (batched / unbatched req/s): {gain:.2f}x with logging off, "
         f"{gain_log:.2f}x with logging on (goal >= 2x).  ",
         "Bare FastAPI req/s / eo-ray serve req/s: "
