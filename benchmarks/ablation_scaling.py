@@ -148,6 +148,21 @@ def main() -> None:
         else:
             row += " - | - | - |"
         print(row)
+    # Per round, each worker count against 1 worker of the same round: host-speed drift
+    # between rounds (up to 20% here) cancels within a round.
+    for workers in args.workers[1:]:
+        for label, series in (("eo-ray", walls), ("process pool", refs)):
+            if not series[first]:
+                continue
+            effs = [
+                one * first / many / workers
+                for one, many in zip(series[first], series[workers], strict=True)
+            ]
+            listed = ", ".join(f"{e:.2f}" for e in effs)
+            print(
+                f"{label}, {workers} workers: efficiency per round {listed}; "
+                f"median {statistics.median(effs):.2f}"
+            )
 
 
 if __name__ == "__main__":
