@@ -256,6 +256,37 @@ def start_fastapi(mv) -> tuple[str, subprocess.Popen]:
             time.sleep(0.2)
 
 
+def model_ms_per_chip(mv, size: int, batches: tuple[int, ...]) -> dict[int, float]:
+    """The served model alone (its TorchScript, one torch thread, no server): ms per chip at
+    each batch size, median of 7. The difference between batch 1 and a batch is all that
+    batching can save per request; the rest of a request's cost is the server's."""
+    import statistics
+
+    import torch
+
+    from eo_ray.storage import Workspace
+
+    path = Path(tempfile.mkdtemp()) / mv.artifact
+    path.write_bytes(Workspace(mv.root).read_bytes(f"{mv.uri}/{mv.artifact}"))
+    torch.set_num_threads(1)
+    model = torch.jit.load(str(path), map_location="cpu").eval()
+    out = {}
+    with torch.inference_mode():
+        for batch in batches:
+            x = torch.randn(batch, 1, size, size)
+            calls = max(1, 256 // batch)
+            for _ in range(10):
+                model(x)
+            times = []
+            for _ in range(7):
+                start = time.perf_counter()
+                for _ in range(calls):
+                    model(x)
+                times.append((time.perf_counter() - start) * 1000 / (calls * batch))
+            out[batch] = statistics.median(times)
+    return out
+
+
 class WriterThreads:
     """A replica's Delta writer threads (deltalake's Rust runtime, ``tokio-*``), read like a
     process for ``_cpu_s``: the CPU of the request log's bulk appends, apart from the rest."""
@@ -347,6 +378,7 @@ def main() -> None:
     home = args.home or tempfile.mkdtemp(prefix="eo-ray-bench-serving-")
     eo.init(home=home, num_cpus=os.cpu_count())
     mv, trained, payloads, n_chips = get_model(args)
+    model_ms = model_ms_per_chip(mv, args.size, (1, args.batch_size))
     from eo_ray.serving._deploy import ensure_serve
 
     if args.ray_serve_defaults:
@@ -393,7 +425,7 @@ def main() -> None:
     serve.shutdown()
     eo.shutdown()
     wall = time.time() - started
-    text = report(results, args, mv, trained, n_chips, wall)
+    text = report(results, args, mv, trained, n_chips, wall, model_ms)
     print(text)
     if args.results:
         Path(args.results).parent.mkdir(parents=True, exist_ok=True)
@@ -415,7 +447,7 @@ def _server_ms(cpu: dict) -> float:
     return cpu.get("server", cpu.get("proxy", 0.0) + cpu.get("replica", 0.0))
 
 
-def report(results: dict, args, mv, trained: str, n_chips: int, wall: float) -> str:
+def report(results: dict, args, mv, trained: str, n_chips: int, wall: float, model_ms: dict) -> str:
     rows = []
     for label in LABELS:
         for c in LEVELS:
@@ -442,6 +474,7 @@ def report(results: dict, args, mv, trained: str, n_chips: int, wall: float) -> 
     log_cost = {c: 1 - rps["serve+log"][c] / rps["serve"][c] for c in LEVELS}
     gain_log = rps["serve+log+batch"][32] / rps["serve+log"][32]
     gain = rps["serve+batch"][32] / rps["serve"][32]
+    saved = max(0.0, model_ms[1] - model_ms[args.batch_size])  # model ms batching saves
     overhead = {c: rps["fastapi"][c] / rps["serve"][c] for c in LEVELS}
     logged = ("serve+log", "serve+log+batch")
     sent = {k: sum(results[k][c]["requests"] for c in LEVELS) for k in logged}
@@ -487,6 +520,11 @@ def report(results: dict, args, mv, trained: str, n_chips: int, wall: float) -> 
         + ".  ",
         f"Batching gain at c=32 (batched / unbatched req/s): {gain:.2f}x with logging off, "
         f"{gain_log:.2f}x with logging on (goal >= 2x).  ",
+        f"The model alone (TorchScript, one thread): {model_ms[1]:.3f} ms per chip at batch 1, "
+        f"{model_ms[args.batch_size]:.3f} at batch {args.batch_size}; with the unbatched "
+        f"server's {server_ms['serve']:.2f} ms of CPU per request, batching can raise "
+        f"throughput by at most {server_ms['serve'] / (server_ms['serve'] - saved):.2f}x "
+        "(if it cost no server CPU itself).  ",
         "Bare FastAPI req/s / eo-ray serve req/s: "
         + ", ".join(f"c={c}: {v:.2f}x" for c, v in overhead.items())
         + ".  ",
