@@ -75,6 +75,18 @@ class ChipDatasource(Datasource):
     def estimate_inmemory_data_size(self) -> int:
         return sum(chip_bytes(p, w) for p in self.plans for w in p.windows)
 
+    def output_blocks(self) -> int:
+        """Blocks to ask Ray Data for: ``block_bytes`` each, and at least one per read task.
+
+        Without it Ray Data splits every read task's output until the read has 200 blocks
+        (``DataContext.read_op_min_num_blocks``): about 1.6 MB blocks for 600 MB of chips,
+        which halves throughput (benchmarks/RESULTS.md, "Ingest throughput").
+        """
+        total = self.estimate_inmemory_data_size()
+        windows = sum(len(p.windows) for p in self.plans)
+        tasks = self._task_count(max(1, windows), windows, total)
+        return max(tasks, math.ceil(total / self.settings.opts.block_bytes))
+
     def _task_count(self, parallelism: int, windows: int, total: int) -> int:
         import ray
 

@@ -527,7 +527,8 @@ class ChipReader:
             self._sink = FailureSink()
         sink = self._sink if on_error != "raise" else None  # "raise" stops at the first
         settings = ReadSettings(self.opts, GdalOptions.from_env(), fields, sink, on_error)
-        return ray.data.read_datasource(ChipDatasource(plans, settings))
+        source = ChipDatasource(plans, settings)
+        return ray.data.read_datasource(source, override_num_blocks=source.output_blocks())
 
     def failures_frame(self) -> pd.DataFrame:
         """The failures as a DataFrame (path, reason, stage)."""
