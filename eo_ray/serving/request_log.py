@@ -275,14 +275,10 @@ def _arrow(rows: list[dict[str, Any]]) -> tuple[pa.Table, int]:
         return pa.Table.from_pylist(good, schema=SCHEMA), len(rows) - len(good)
 
 
-def _committed_version(ws: Workspace, uri: str, app_id: str) -> int:
-    from deltalake import DeltaTable
-    from deltalake.exceptions import TableNotFoundError
-
-    try:
-        version = DeltaTable(uri, storage_options=ws.storage_options).transaction_version(app_id)
-    except TableNotFoundError:
-        return -1
+def _committed_version(handle: Any, app_id: str) -> int:
+    """The last segment of writer ``app_id`` that the table (an open handle, or None while
+    it does not exist) records, -1 if none."""
+    version = handle.transaction_version(app_id) if handle is not None else None
     return -1 if version is None else int(version)
 
 
@@ -342,10 +338,10 @@ def append_rows(
     props = CommitProperties(app_transactions=[Transaction(app_id, seq)], max_commit_retries=50)
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            if (check or attempt) and _committed_version(ws, uri, app_id) >= seq:
-                return 0, dropped
-            if target is None or attempt:
+            if target is None or attempt:  # fresh, so that the check below sees every commit
                 target = _open(ws, uri)
+            if (check or attempt) and _committed_version(target, app_id) >= seq:
+                return 0, dropped
             write_deltalake(
                 uri if target is None else target,
                 table,
