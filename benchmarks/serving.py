@@ -233,13 +233,19 @@ def fastapi_server(port: int, model_path: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def start_fastapi(mv) -> tuple[str, subprocess.Popen]:
-    """Start the reference app in its own process; return its URL and the process."""
+def model_file(mv) -> Path:
+    """The registered model's TorchScript file, copied out of the workspace to a local path."""
     from eo_ray.storage import Workspace
 
+    path = Path(tempfile.mkdtemp()) / mv.artifact
+    path.write_bytes(Workspace(mv.root).read_bytes(f"{mv.uri}/{mv.artifact}"))
+    return path
+
+
+def start_fastapi(mv) -> tuple[str, subprocess.Popen]:
+    """Start the reference app in its own process; return its URL and the process."""
     port = free_port()
-    model_path = Path(tempfile.mkdtemp()) / mv.artifact
-    model_path.write_bytes(Workspace(mv.root).read_bytes(f"{mv.uri}/{mv.artifact}"))
+    model_path = model_file(mv)
     proc = subprocess.Popen(
         [sys.executable, __file__, "--fastapi-server", str(port), str(model_path)],
         stdout=subprocess.DEVNULL,
@@ -264,10 +270,7 @@ def model_ms_per_chip(mv, size: int, batches: tuple[int, ...]) -> dict[int, floa
 
     import torch
 
-    from eo_ray.storage import Workspace
-
-    path = Path(tempfile.mkdtemp()) / mv.artifact
-    path.write_bytes(Workspace(mv.root).read_bytes(f"{mv.uri}/{mv.artifact}"))
+    path = model_file(mv)
     torch.set_num_threads(1)
     model = torch.jit.load(str(path), map_location="cpu").eval()
     out = {}
