@@ -115,6 +115,9 @@ def init(
                 num_gpus=num_gpus,
                 **kwargs,
             )
+    from eo_ray._ray_data import use_cluster_until_reserved
+
+    use_cluster_until_reserved()  # Datasets use every CPU from their first second
     try:
         from ray.data import DataContext
 
