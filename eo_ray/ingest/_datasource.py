@@ -36,7 +36,6 @@ from eo_ray.ingest.chips import ChipOptions, ItemPlan
 from eo_ray.ingest.errors import ChipReadError
 
 MIN_TASK_BYTES = 8 * 2**20  # a read task opens its files once: amortise that
-MAX_TASK_BYTES = 256 * 2**20  # ... but stays a unit of retry and progress
 log = logging.getLogger(__name__)
 
 
@@ -76,22 +75,24 @@ class ChipDatasource(Datasource):
         return sum(chip_bytes(p, w) for p in self.plans for w in p.windows)
 
     def output_blocks(self) -> int:
-        """Blocks to ask Ray Data for: ``block_bytes`` each, and at least one per read task.
+        """Blocks to ask Ray Data for: one per read task (each at most ``block_bytes``).
 
         Without it Ray Data splits every read task's output until the read has 200 blocks
         (``DataContext.read_op_min_num_blocks``): about 1.6 MB blocks for 600 MB of chips,
-        which halves throughput (benchmarks/RESULTS.md, "Ingest throughput").
+        which halves throughput; and each split of a task's output costs another pass over
+        it (benchmarks/RESULTS.md, "Ingest throughput").
         """
         total = self.estimate_inmemory_data_size()
         windows = sum(len(p.windows) for p in self.plans)
-        tasks = self._task_count(max(1, windows), windows, total)
-        return max(tasks, math.ceil(total / self.settings.opts.block_bytes))
+        return self._task_count(max(1, windows), windows, total)
 
     def _task_count(self, parallelism: int, windows: int, total: int) -> int:
+        """Four tasks per CPU (at least ``MIN_TASK_BYTES`` each), none over ``block_bytes``."""
         import ray
 
         cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
-        wanted = max(math.ceil(total / MAX_TASK_BYTES), min(4 * cpus, total // MIN_TASK_BYTES))
+        largest = self.settings.opts.block_bytes
+        wanted = max(math.ceil(total / largest), min(4 * cpus, total // MIN_TASK_BYTES))
         return max(1, min(parallelism, windows, wanted))
 
     def get_read_tasks(
@@ -170,7 +171,8 @@ class _Blocks:
         import pyarrow as pa
 
         if self.tables:
-            yield self.tables[0] if len(self.tables) == 1 else pa.concat_tables(self.tables)
+            # One chunk per column: else the consumer's first batch of the block copies it all.
+            yield pa.concat_tables(self.tables).combine_chunks()
         self.tables, self.nbytes = [], 0
 
 

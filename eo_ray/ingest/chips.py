@@ -72,7 +72,8 @@ class ChipOptions:
     fit: str | None = None
     allow_ungeoreferenced: bool = False
     properties: tuple[str, ...] = DEFAULT_PROPERTIES
-    block_bytes: int = 16 * 2**20  # target size of the blocks of read tasks
+    # The largest block (and read task): Ray Data's own default block size limit.
+    block_bytes: int = 128 * 2**20
 
 
 def _pair(name: str, value: Any) -> tuple[int, int]:

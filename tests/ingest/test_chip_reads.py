@@ -244,7 +244,8 @@ def test_failure_logs_do_not_outlive_their_reader(ray_session, damaged, damaged_
 
 def test_ray_data_keeps_the_read_blocks_whole(ray_session, l7_rgb: Path) -> None:
     # Left alone, Ray Data splits each read task's output until the read has 200 blocks
-    # (about 1 MiB each here), which halves throughput; read_chips asks for block_bytes blocks.
+    # (about 1 MiB each here), which halves throughput; read_chips asks for one block per
+    # read task, and read tasks are at most block_bytes.
     ds = ingest.read_chips(str(l7_rgb), 64, stride=32, max_nodata=1.0).materialize()
     nbytes = sum(row["image"].nbytes for row in ds.select_columns(["image"]).take_all())
     assert nbytes > 4 * 2**20  # enough chips that Ray Data would have split them
