@@ -191,8 +191,9 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
             for plan, indexes in parts:
                 try:
                     sources = _open(plan, resampling, opened)
-                except RasterioError as exc:
-                    reason = f"cannot be opened ({describe_error(exc)})"
+                except (RasterioError, _ChangedError) as exc:
+                    reason = str(exc) if isinstance(exc, _ChangedError) else None
+                    reason = reason or f"cannot be opened ({describe_error(exc)})"
                     failures.append(_failed(plan.source, reason))
                     _check(failures, settings)
                     continue
@@ -211,6 +212,10 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
         settings.sink.report(failures)
 
 
+class _ChangedError(Exception):
+    """A file whose size differs from the one its catalog item was scanned with."""
+
+
 def _open(plan: ItemPlan, resampling: Any, opened: dict[tuple, _Source]) -> list[_Source]:
     """The sources of ``plan``, reusing files this task has open on the same grid."""
     sources = []
@@ -219,6 +224,9 @@ def _open(plan: ItemPlan, resampling: Any, opened: dict[tuple, _Source]) -> list
         key = (read.href, grid)
         if key not in opened:
             opened[key] = _Source(plan, read.href, read.warp, resampling)
+        file = opened[key].dataset
+        if read.width and (file.width, file.height) != (read.width, read.height):
+            raise _ChangedError("changed since it was scanned: scan it again")
         sources.append(opened[key])
     return sources
 

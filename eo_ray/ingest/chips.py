@@ -1,7 +1,8 @@
 """Georeferenced chips as a Ray Dataset: plan windows in Ray tasks, read them lazily.
 
 ``read_chips`` resolves its source to catalog items, plans each item's windows in a Ray
-task (headers and, when needed, a coarse nodata mask: never a whole scene in the driver),
+task (from the catalog's metadata; a coarse nodata mask only when ``max_nodata`` < 1: never
+a whole scene in the driver),
 and returns a Dataset over :class:`ChipDatasource`, whose read tasks open the rasters in
 workers and read only their windows.
 """
@@ -18,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 import numpy as np
 
 from eo_ray.ingest._failures import FailureSink
-from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path
-from eo_ray.ingest._scan import Failure, _file_size, inspect_raster
+from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path, is_s3
+from eo_ray.ingest._scan import Failure
 from eo_ray.ingest._windows import EDGE_MODES, centred_window, grid_windows, inside
 from eo_ray.ingest.catalog import Catalog, SearchResult, _ensure_ray, scan_items
 from eo_ray.ingest.errors import NothingReadableError, RasterInputError, invalid
@@ -127,6 +128,8 @@ class _Read:
     positions: list[int]  # where they go in the chip
     warp: bool
     nodata: float | None
+    width: int = 0  # the file's size when it was scanned (0: not known)
+    height: int = 0
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,15 @@ def _sample_windows(
     return windows, failures
 
 
+def _check_present(href: str) -> None:
+    """A local file must still be there: a stat, not an open. Its read task opens it (once)
+    and reports a file that cannot be read or has changed since the scan."""
+    if is_s3(href) or href.startswith(("zip://", "/vsi")):
+        return  # remote and archived files are checked by the read task that opens them
+    if not Path(href).exists():
+        raise RasterInputError("cannot be opened: it does not exist; restore it or scan again")
+
+
 def _all_nodata(plan: ItemPlan) -> bool:
     """Whether no pixel of the item holds data (coarse mask first, exact when in doubt)."""
     import rasterio
@@ -270,12 +282,12 @@ def plan_items(
     from rasterio.errors import RasterioError
 
     plans, failures, placed = [], [], []
-    headers: dict[str, Any] = {}  # files shared by several items are checked once
+    checked: set[str] = set()  # files shared by several items are checked once
     with options.env():
         for raw in items:
             item = Item.from_dict(raw)
             try:
-                plan, fails = _plan_one(item, opts, samples, samples_crs, headers)
+                plan, fails = _plan_one(item, opts, samples, samples_crs, checked)
             except RasterInputError as exc:
                 failures.append(Failure(item.href, str(exc), "chips").to_dict())
                 continue
@@ -295,7 +307,7 @@ def _plan_one(
     opts: ChipOptions,
     samples: list[dict] | None,
     samples_crs: str,
-    headers: dict[str, Any],
+    checked: set[str],
 ) -> tuple[ItemPlan | None, list[Failure]]:
     if not item.georeferenced and not opts.allow_ungeoreferenced:
         raise RasterInputError(
@@ -309,14 +321,11 @@ def _plan_one(
     for pos, (key, index, _) in enumerate(selected):
         asset = item.assets[key]
         if key not in reads:
-            if asset.href not in headers:  # still readable?
-                headers[asset.href] = inspect_raster(asset.href, _file_size(asset.href))
-            header = headers[asset.href]
-            if header.width != asset.width or header.height != asset.height:
-                raise RasterInputError("changed since it was scanned: scan it again")
-            reads[key] = _Read(
-                asset.href, [], [], not _same_grid(asset, transform, height, width), asset.nodata
-            )
+            if asset.href not in checked:
+                _check_present(asset.href)
+                checked.add(asset.href)
+            warp = not _same_grid(asset, transform, height, width)
+            reads[key] = _Read(asset.href, [], [], warp, asset.nodata, asset.width, asset.height)
         reads[key].indexes.append(index)
         reads[key].positions.append(pos)
         dtypes.append(asset.dtype)

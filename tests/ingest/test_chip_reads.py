@@ -250,3 +250,45 @@ def test_ray_data_keeps_the_read_blocks_whole(ray_session, l7_rgb: Path) -> None
     nbytes = sum(row["image"].nbytes for row in ds.select_columns(["image"]).take_all())
     assert nbytes > 4 * 2**20  # enough chips that Ray Data would have split them
     assert ds.num_blocks() <= -(-nbytes // ingest.ChipOptions.block_bytes) + 1
+
+
+def test_planning_opens_no_file_unless_it_checks_for_nodata(l7_rgb: Path, monkeypatch) -> None:
+    # The read task opens each file once; planning works from the catalog's metadata, and
+    # opens files only for the all-nodata check (max_nodata < 1).
+    raws = _raw_items(l7_rgb)
+
+    def no_open(*args, **kwargs):
+        raise AssertionError("planning opened a file")
+
+    monkeypatch.setattr(rasterio, "open", no_open)
+    options = GdalOptions.from_env()
+    opts = make_options(64, None, None, max_nodata=1.0)
+    plans, failures, _ = plan_items(raws, opts, None, "EPSG:4326", options)
+    assert len(plans) == 1
+    assert not failures
+    with pytest.raises(AssertionError, match="planning opened a file"):
+        plan_items(raws, make_options(64, None, None), None, "EPSG:4326", options)
+
+
+def test_files_changed_or_gone_since_the_scan_are_reported(
+    ray_session, l7_rgb: Path, tmp_path: Path
+) -> None:
+    kept, changed, gone = (tmp_path / f"{name}.tif" for name in ("kept", "changed", "gone"))
+    for path in (kept, changed, gone):
+        path.write_bytes(l7_rgb.read_bytes())
+    items = ingest.scan([str(tmp_path)], catalog="since_scan").items()
+    with rasterio.open(l7_rgb) as src:  # the same scene, cropped: another size
+        profile = src.profile | {"width": 200, "height": 100}
+        data = src.read(window=Window(0, 0, 200, 100))
+    with rasterio.open(changed, "w", **profile) as dst:
+        dst.write(data)
+    gone.unlink()
+
+    reader = ingest.ChipReader(items, make_options(64, None, None, max_nodata=1.0))
+    rows = reader.dataset().take_all()
+    assert {Path(r["source"]).name for r in rows} == {"kept.tif"}
+    reasons = {Path(f.path).name: f.reason for f in reader.failures}
+    assert reasons == {
+        "changed.tif": "changed since it was scanned: scan it again",
+        "gone.tif": "cannot be opened: it does not exist; restore it or scan again",
+    }
