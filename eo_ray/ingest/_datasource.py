@@ -71,8 +71,24 @@ class ChipDatasource(Datasource):
     def get_name(self) -> str:
         return "ReadChips"
 
+    @functools.cached_property
+    def _window_bytes(self) -> np.ndarray:
+        """Bytes of every window's chip, all plans in order (computed once, with numpy)."""
+        sizes = [np.zeros(0, dtype=np.int64)]
+        for plan in self.plans:
+            if not plan.windows:
+                continue
+            if plan.out_shape is not None:
+                area = np.full(len(plan.windows), plan.out_shape[0] * plan.out_shape[1])
+            else:
+                shapes = np.asarray(plan.windows, dtype=np.int64)[:, 2:4]
+                area = shapes[:, 0] * shapes[:, 1]
+            pixel = len(plan.band_names) * np.dtype(plan.dtype).itemsize
+            sizes.append(area.astype(np.int64) * pixel)
+        return np.concatenate(sizes)
+
     def estimate_inmemory_data_size(self) -> int:
-        return sum(chip_bytes(p, w) for p in self.plans for w in p.windows)
+        return int(self._window_bytes.sum())
 
     def output_blocks(self) -> int:
         """Blocks to ask Ray Data for: one per read task (each at most ``block_bytes``).
@@ -82,9 +98,8 @@ class ChipDatasource(Datasource):
         which halves throughput; and each split of a task's output costs another pass over
         it (benchmarks/RESULTS.md, "Ingest throughput").
         """
-        total = self.estimate_inmemory_data_size()
-        windows = sum(len(p.windows) for p in self.plans)
-        return self._task_count(max(1, windows), windows, total)
+        windows = len(self._window_bytes)
+        return self._task_count(max(1, windows), windows, self.estimate_inmemory_data_size())
 
     def _task_count(self, parallelism: int, windows: int, total: int) -> int:
         """Four tasks per CPU (at least ``MIN_TASK_BYTES`` each), none over ``block_bytes``."""
@@ -101,21 +116,25 @@ class ChipDatasource(Datasource):
         from ray.data import ReadTask
         from ray.data.block import BlockMetadata
 
-        work = [(n, k) for n, plan in enumerate(self.plans) for k in range(len(plan.windows))]
-        tasks = self._task_count(parallelism, len(work), self.estimate_inmemory_data_size())
-        bounds = np.linspace(0, len(work), tasks + 1).astype(int)
+        sizes = self._window_bytes
+        tasks = self._task_count(parallelism, len(sizes), int(sizes.sum()))
+        counts = [len(plan.windows) for plan in self.plans]
+        starts = np.concatenate([[0], np.cumsum(counts)])  # first global window of each plan
+        bounds = np.linspace(0, len(sizes), tasks + 1).astype(int)
         read_tasks = []
-        for lo, hi in itertools.pairwise(bounds):
+        for lo, hi in itertools.pairwise(bounds.tolist()):
             if hi <= lo:
                 continue
-            chunk: dict[int, list[int]] = {}
-            for n, k in work[lo:hi]:
-                chunk.setdefault(n, []).append(k)
-            parts = [(self.plans[n], ks) for n, ks in chunk.items()]
-            size = sum(chip_bytes(p, p.windows[k]) for p, ks in parts for k in ks)
+            first = int(np.searchsorted(starts, lo, side="right")) - 1
+            last = int(np.searchsorted(starts, hi - 1, side="right")) - 1
+            parts = []
+            for n in range(first, last + 1):
+                begin, end = max(lo, starts[n]) - starts[n], min(hi, starts[n + 1]) - starts[n]
+                if end > begin:
+                    parts.append((self.plans[n], list(range(int(begin), int(end)))))
             meta = BlockMetadata(
                 num_rows=None,
-                size_bytes=size,
+                size_bytes=int(sizes[lo:hi].sum()),
                 input_files=tuple(dict.fromkeys(p.source for p, _ in parts)),
                 exec_stats=None,
             )

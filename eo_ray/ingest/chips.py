@@ -1,10 +1,10 @@
-"""Georeferenced chips as a Ray Dataset: plan windows in Ray tasks, read them lazily.
+"""Georeferenced chips as a Ray Dataset: plan windows from metadata, read them lazily.
 
-``read_chips`` resolves its source to catalog items, plans each item's windows in a Ray
-task (from the catalog's metadata; a coarse nodata mask only when ``max_nodata`` < 1: never
-a whole scene in the driver),
-and returns a Dataset over :class:`ChipDatasource`, whose read tasks open the rasters in
-workers and read only their windows.
+``read_chips`` resolves its source to catalog items and plans each item's windows from the
+catalog's metadata (in Ray tasks when there are many items, or when ``max_nodata`` < 1
+asks for a coarse nodata mask of each file; never a whole scene in the driver). It returns
+a Dataset over :class:`ChipDatasource`, whose read tasks open the rasters in workers and
+read only their windows.
 """
 
 from __future__ import annotations
@@ -119,6 +119,9 @@ def make_options(
 
 
 # -- planning ------------------------------------------------------------------------------
+IN_DRIVER_ITEMS = 2000  # up to this many items, metadata-only planning runs in the driver
+
+
 @dataclass(frozen=True)
 class _Read:
     """One file read per window: which bands go to which chip bands, warped or direct."""
@@ -462,7 +465,8 @@ class ChipReader:
             self._sink.close()
 
     def plan(self) -> list[ItemPlan]:
-        """Plan every item's windows in Ray tasks (cached)."""
+        """Plan every item's windows (cached): in Ray tasks when planning opens files (the
+        all-nodata check) or the items are many, else here."""
         import ray
 
         if self.plans is not None:
@@ -470,22 +474,19 @@ class ChipReader:
         items, self._plan_failures = _as_items(self.source)
         _ensure_ray()
         options = GdalOptions.from_env()
-        cpus = max(1, int(ray.available_resources().get("CPU", 1)))
-        per_task = max(1, math.ceil(len(items) / (4 * cpus)))
-        remote = ray.remote(plan_items).options(num_cpus=1, max_retries=2)
-        refs = [
-            remote.remote(
-                [i.to_dict() for i in items[k : k + per_task]],
-                self.opts,
-                self.samples,
-                self.samples_crs,
-                options,
-            )
-            for k in range(0, len(items), per_task)
-        ]
+        args = (self.opts, self.samples, self.samples_crs, options)
+        if self.opts.max_nodata >= 1.0 and len(items) <= IN_DRIVER_ITEMS:
+            # Metadata only (no file is opened): Ray tasks would cost more than the work.
+            results = [plan_items([i.to_dict() for i in items], *args)]
+        else:
+            cpus = max(1, int(ray.available_resources().get("CPU", 1)))
+            per_task = max(1, math.ceil(len(items) / (4 * cpus)))
+            remote = ray.remote(plan_items).options(num_cpus=1, max_retries=2)
+            chunks = [items[k : k + per_task] for k in range(0, len(items), per_task)]
+            results = ray.get([remote.remote([i.to_dict() for i in c], *args) for c in chunks])
         plans: list[ItemPlan] = []
         placed: set[int] = set()
-        for got, failed, hits in ray.get(refs):
+        for got, failed, hits in results:
             plans += got
             self._plan_failures += [Failure(**f) for f in failed]
             placed.update(hits)

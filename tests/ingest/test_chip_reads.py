@@ -292,3 +292,27 @@ def test_files_changed_or_gone_since_the_scan_are_reported(
         "changed.tif": "changed since it was scanned: scan it again",
         "gone.tif": "cannot be opened: it does not exist; restore it or scan again",
     }
+
+
+def test_read_tasks_cover_every_window_once(l7_rgb: Path) -> None:
+    from dataclasses import replace
+
+    from eo_ray.ingest._datasource import ChipDatasource
+
+    raws = _raw_items(l7_rgb)
+    opts = make_options(64, 32, None, max_nodata=1.0)
+    (plan,), _, _ = plan_items(raws, opts, None, "EPSG:4326", GdalOptions.from_env())
+    plans = [plan, replace(plan, windows=[]), replace(plan, windows=plan.windows[:7]), replace(plan)]
+    source = ChipDatasource(plans, ReadSettings(replace(opts, block_bytes=2**20), None, {}, None))
+    tasks = source.get_read_tasks(1000)
+    assert len(tasks) == source.output_blocks() > 2
+    got: dict[int, list[int]] = {}
+    for task in tasks:
+        for part_plan, indexes in task.read_fn.args[0]:
+            got.setdefault(next(n for n, p in enumerate(plans) if p is part_plan), []).extend(
+                indexes
+            )
+    windows = [len(p.windows) for p in plans]
+    assert got == {n: list(range(w)) for n, w in enumerate(windows) if w}
+    assert sum(t.metadata.size_bytes for t in tasks) == source.estimate_inmemory_data_size()
+    assert source.estimate_inmemory_data_size() == sum(windows) * 3 * 64 * 64
