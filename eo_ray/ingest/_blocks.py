@@ -63,12 +63,13 @@ def tensor(values: np.ndarray | list[np.ndarray]) -> pa.Array:
 def chip_table(
     plan: Any,
     windows: np.ndarray,
-    images: np.ndarray | list[np.ndarray],
+    images: np.ndarray | list[np.ndarray] | None,
     fractions: np.ndarray,
     sample_fields: Mapping[int, Mapping[str, Any]],
     sample_keys: Sequence[str],
 ) -> pa.Table:
-    """The rows of ``windows`` (n x 5: row, col, h, w, sample) of one item as a table."""
+    """The rows of ``windows`` (n x 5: row, col, h, w, sample) of one item as a table;
+    without the ``image`` column when ``images`` is None (the block adds it)."""
     n = len(windows)
     rows, cols, heights, widths, samples = (windows[:, k] for k in range(5))
     if plan.out_shape is not None:
@@ -88,7 +89,7 @@ def chip_table(
         "width": pa.array(widths, type=pa.int64()),
         "crs": _constant(plan.crs, n, pa.string()),
         "transform": tensor(transforms(plan.transform, windows, plan.out_shape)),
-        "image": tensor(images),
+        "image": None if images is None else tensor(images),
         "item_id": _constant(item, n, pa.string()),
         "collection": _constant(plan.collection, n, pa.string()),
         "datetime": _constant(plan.datetime, n, pa.string()),
@@ -97,6 +98,8 @@ def chip_table(
         "nodata_fraction": pa.array(fractions, type=pa.float64()),
         "sample": pa.array(samples, type=pa.int64()),
     }
+    if images is None:
+        del columns["image"]
     for key, value in plan.extra.items():
         columns[key] = _constant(value, n)
     for key in sample_keys:

@@ -171,28 +171,64 @@ class _Source:
 
 
 class _Blocks:
-    """Accumulates per-item tables into blocks of about ``target`` bytes."""
+    """Blocks of about ``target`` bytes: a metadata table per item, and the chips' images
+    written by the readers straight into one array, so joining them costs no copy."""
 
-    def __init__(self, target: int) -> None:
+    def __init__(self, target: int, windows: int) -> None:
         self.target = target
+        self.remaining = windows  # the most chips still to come in this task
         self.tables: list[Any] = []
-        self.nbytes = 0
+        self.images: np.ndarray | None = None
+        self.start = self.used = 0  # the current block is images[start:used]
 
-    def add(self, table: Any) -> Iterator[Any]:
+    def room(self, n: int, shape: tuple[int, ...], dtype: Any) -> Iterator[Any]:
+        """Make room for ``n`` chips of ``shape``: flush a block of other chips, or a full one."""
+        images = self.images
+        if images is not None and (
+            images.shape[1:] != shape or images.dtype != dtype or self.used + n > len(images)
+        ):
+            yield from self.flush()
+        if self.images is None:
+            per_chip = max(1, int(np.prod(shape)) * np.dtype(dtype).itemsize)
+            rows = max(n, min(self.remaining, self.target // per_chip))
+            self.images = np.empty((rows, *shape), dtype=dtype)
+
+    def slots(self, n: int) -> np.ndarray:
+        """Where the next ``n`` chips go (the kept ones first, see :meth:`add`)."""
+        assert self.images is not None
+        self.remaining -= n
+        return self.images[self.used : self.used + n]
+
+    def add(self, table: Any, kept: int) -> Iterator[Any]:
+        """The metadata of the ``kept`` chips now at the front of the last slots."""
         if self.tables and not self.tables[0].schema.equals(table.schema):
-            yield from self.flush()
+            yield from self._block()  # other columns (item properties): another block
         self.tables.append(table)
-        self.nbytes += table.nbytes
-        if self.nbytes >= self.target:
+        self.used += kept
+        if self.images is not None and (self.used - self.start) * self.images[0].nbytes >= (
+            self.target
+        ):
             yield from self.flush()
+
+    def whole(self, table: Any) -> Iterator[Any]:
+        """A table that carries its own images (chips of several shapes): a block alone."""
+        yield from self.flush()
+        yield table
 
     def flush(self) -> Iterator[Any]:
+        yield from self._block()
+        self.images, self.start, self.used = None, 0, 0
+
+    def _block(self) -> Iterator[Any]:
         import pyarrow as pa
 
-        if self.tables:
-            # One chunk per column: else the consumer's first batch of the block copies it all.
-            yield pa.concat_tables(self.tables).combine_chunks()
-        self.tables, self.nbytes = [], 0
+        from eo_ray.ingest._blocks import tensor
+
+        if self.tables and self.images is not None and self.used > self.start:
+            table = pa.concat_tables(self.tables).combine_chunks()  # metadata: small
+            at = table.schema.get_field_index("transform") + 1
+            yield table.add_column(at, "image", tensor(self.images[self.start : self.used]))
+        self.tables, self.start = [], self.used
 
 
 def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) -> Iterator[Any]:
@@ -202,7 +238,7 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
 
     opts = settings.opts
     resampling = Resampling[opts.resampling]
-    blocks = _Blocks(opts.block_bytes)
+    blocks = _Blocks(opts.block_bytes, sum(len(indexes) for _, indexes in parts))
     failures: list[Failure] = []
     opened: dict[tuple, _Source] = {}  # each file is opened once per task
     with settings.options.env():
@@ -215,20 +251,39 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
                     reason = reason or f"cannot be opened ({describe_error(exc)})"
                     failures.append(_failed(plan.source, reason))
                     _check(failures, settings)
+                    blocks.remaining -= len(indexes)
                     continue
                 per_block = max(1, opts.block_bytes // chip_bytes(plan, plan.windows[indexes[0]]))
                 for lo in range(0, len(indexes), per_block):
                     specs = [plan.windows[k] for k in indexes[lo : lo + per_block]]
-                    table = _read_windows(plan, specs, sources, settings, resampling, failures)
+                    shape = _chip_shape(plan, specs)
+                    if shape is None:  # chips of several shapes: their own block
+                        blocks.remaining -= len(specs)
+                        table = _read_windows(plan, specs, sources, settings, resampling, failures)
+                        _check(failures, settings)
+                        if table is not None:
+                            yield from blocks.whole(table[0])  # (table, chips)
+                        continue
+                    yield from blocks.room(len(specs), shape, np.dtype(plan.dtype))
+                    out = blocks.slots(len(specs))
+                    read = _read_windows(plan, specs, sources, settings, resampling, failures, out)
                     _check(failures, settings)
-                    if table is not None:
-                        yield from blocks.add(table)
+                    if read is not None:
+                        yield from blocks.add(*read)
         finally:
             for source in opened.values():
                 source.close()
     yield from blocks.flush()
     if failures and settings.sink is not None:
         settings.sink.report(failures)
+
+
+def _chip_shape(plan: ItemPlan, specs: list[tuple[int, ...]]) -> tuple[int, ...] | None:
+    """bands x height x width shared by the chips of ``specs``, or None when they differ."""
+    if plan.out_shape is not None:
+        return (len(plan.band_names), *plan.out_shape)
+    sizes = {(spec[2], spec[3]) for spec in specs}
+    return (len(plan.band_names), *sizes.pop()) if len(sizes) == 1 else None
 
 
 class _ChangedError(Exception):
@@ -268,8 +323,11 @@ def _read_windows(
     settings: ReadSettings,
     resampling: Any,
     failures: list[Failure],
-) -> Any:
-    """One item's windows as a table (None when every chip is dropped or unreadable)."""
+    out: np.ndarray | None = None,
+) -> tuple[Any, int] | None:
+    """One item's windows as a table and its number of chips (None when every chip is
+    dropped or unreadable). With ``out`` (a slot per window) the kept chips' images are
+    written to its first rows and the table has no ``image`` column."""
     from rasterio.errors import RasterioError
 
     n = len(specs)
@@ -295,7 +353,7 @@ def _read_windows(
         small = chip_bytes(plan, specs[0]) <= SMALL_CHIP_BYTES
         runs = plan_runs(specs, max_cols, merge, gaps=small)
         if len(runs) == n and len({(s[2], s[3]) for s in specs}) == 1:
-            return _read_direct(plan, specs, windows, runs, sources, settings, failures)
+            return _read_direct(plan, specs, windows, runs, sources, settings, failures, out)
         for span, members in runs:
             try:
                 strip, valid = read_span(plan, span, sources)
@@ -322,15 +380,16 @@ def _read_windows(
     keep = readable & (fractions <= settings.opts.max_nodata) & _overlaps(plan, windows)
     if not keep.any():
         return None
-    images = _gather(plan, windows, keep, pieces)
-    return chip_table(
+    images = _gather(plan, windows, keep, pieces, out)
+    table = chip_table(
         plan,
         windows[keep],
-        images,
+        None if out is not None else images,
         fractions[keep],
         settings.sample_fields,
         settings.sample_keys,
     )
+    return table, int(keep.sum())
 
 
 def _read_direct(
@@ -341,12 +400,13 @@ def _read_direct(
     sources: list[_Source],
     settings: ReadSettings,
     failures: list[Failure],
-) -> Any:
+    out: np.ndarray | None = None,
+) -> tuple[Any, int] | None:
     """Windows that share no pixels, each read by GDAL straight into the block's array."""
     from rasterio.errors import RasterioError
 
     n, (_, _, h, w, _) = len(specs), specs[0]
-    images = np.empty((n, len(plan.band_names), h, w), dtype=plan.dtype)
+    images = np.empty((n, len(plan.band_names), h, w), dtype=plan.dtype) if out is None else out
     good = np.zeros(n, dtype=np.int64)
     readable = np.ones(n, dtype=bool)
     for span, (m,) in runs:
@@ -361,11 +421,18 @@ def _read_direct(
     keep = readable & (fractions <= settings.opts.max_nodata) & _overlaps(plan, windows)
     if not keep.any():
         return None
-    if not keep.all():
-        images = images[keep]
-    return chip_table(
-        plan, windows[keep], images, fractions[keep], settings.sample_fields, settings.sample_keys
+    kept = int(keep.sum())
+    if kept < n:
+        images[:kept] = images[keep]  # the kept chips first
+    table = chip_table(
+        plan,
+        windows[keep],
+        None if out is not None else images[:kept],
+        fractions[keep],
+        settings.sample_fields,
+        settings.sample_keys,
     )
+    return table, kept
 
 
 def _window(spec: Sequence[int]) -> Any:
@@ -389,16 +456,20 @@ def _gather(
     windows: np.ndarray,
     keep: np.ndarray,
     pieces: list[tuple[np.ndarray, list[int], np.ndarray]],
+    into: np.ndarray | None = None,
 ) -> np.ndarray | list[np.ndarray]:
-    """Copy the kept chips out of their strips: one array, or a list when shapes differ."""
+    """Copy the kept chips out of their strips: into the first rows of ``into`` when
+    given, else one new array, or a list when shapes differ."""
     position = np.cumsum(keep) - 1
     kept = int(keep.sum())
     shapes = {(h, w) for h, w in windows[keep][:, 2:4].tolist()}
     if plan.out_shape is not None:
         shapes = {tuple(plan.out_shape)}
-    if len(shapes) == 1:
+    if into is not None:
+        out: Any = into[:kept]
+    elif len(shapes) == 1:
         h, w = shapes.pop()
-        out: Any = np.empty((kept, len(plan.band_names), h, w), dtype=plan.dtype)
+        out = np.empty((kept, len(plan.band_names), h, w), dtype=plan.dtype)
     else:
         out = [None] * kept
     for strip, members, offsets in pieces:
