@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 import rasterio
 from rasterio.windows import Window
+from ray.data.extensions import ArrowTensorArray
 
 from eo_ray import ingest
 from eo_ray.ingest._datasource import ReadSettings, read_chunk
@@ -302,7 +303,8 @@ def test_read_tasks_cover_every_window_once(l7_rgb: Path) -> None:
     raws = _raw_items(l7_rgb)
     opts = make_options(64, 32, None, max_nodata=1.0)
     (plan,), _, _ = plan_items(raws, opts, None, "EPSG:4326", GdalOptions.from_env())
-    plans = [plan, replace(plan, windows=[]), replace(plan, windows=plan.windows[:7]), replace(plan)]
+    short, empty = replace(plan, windows=plan.windows[:7]), replace(plan, windows=[])
+    plans = [plan, empty, short, replace(plan)]
     source = ChipDatasource(plans, ReadSettings(replace(opts, block_bytes=2**20), None, {}, None))
     tasks = source.get_read_tasks(1000)
     assert len(tasks) == source.output_blocks() > 2
@@ -316,3 +318,22 @@ def test_read_tasks_cover_every_window_once(l7_rgb: Path) -> None:
     assert got == {n: list(range(w)) for n, w in enumerate(windows) if w}
     assert sum(t.metadata.size_bytes for t in tasks) == source.estimate_inmemory_data_size()
     assert source.estimate_inmemory_data_size() == sum(windows) * 3 * 64 * 64
+
+
+def test_a_block_array_is_reused_only_when_nothing_refers_to_it() -> None:
+    from eo_ray.ingest import _datasource
+
+    def address(array: np.ndarray) -> int:
+        return array.__array_interface__["data"][0]
+
+    shape, dtype = (4, 3, 8, 8), np.dtype(np.uint8)
+    first = _datasource._buffer(shape, dtype)
+    used = address(first)
+    column = pa.table({"image": ArrowTensorArray.from_numpy(first[:2])})  # a block uses it
+    _datasource._release(first)
+    del first
+    assert address(_datasource._buffer(shape, dtype)) != used  # still referred to
+    del column  # Ray has copied the block: the array is free again
+    again = _datasource._buffer((3, 3, 8, 8), dtype)
+    assert address(again) == used
+    assert again.shape == (3, 3, 8, 8)
