@@ -234,8 +234,8 @@ class _Blocks:
         self.tables, self.start = [], self.used
 
 
-_SPARE: list[np.ndarray] = []  # block arrays of this worker's finished blocks
-_SPARES = 2
+_SPARE: list[np.ndarray] = []  # the image array of this worker's last finished block
+_SPARES = 1  # at most block_bytes (128 MiB) kept per worker process
 
 
 def _buffer(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
