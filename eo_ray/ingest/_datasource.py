@@ -280,8 +280,8 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
                 try:
                     sources = _open(plan, resampling, opened)
                 except (RasterioError, _ChangedError) as exc:
-                    reason = str(exc) if isinstance(exc, _ChangedError) else None
-                    reason = reason or f"cannot be opened ({describe_error(exc)})"
+                    changed = isinstance(exc, _ChangedError)
+                    reason = str(exc) if changed else f"cannot be opened ({describe_error(exc)})"
                     failures.append(_failed(plan.source, reason))
                     _check(failures, settings)
                     blocks.remaining -= len(indexes)
@@ -292,10 +292,10 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
                     shape = _chip_shape(plan, specs)
                     if shape is None:  # chips of several shapes: their own block
                         blocks.remaining -= len(specs)
-                        table = _read_windows(plan, specs, sources, settings, resampling, failures)
+                        read = _read_windows(plan, specs, sources, settings, resampling, failures)
                         _check(failures, settings)
-                        if table is not None:
-                            yield from blocks.whole(table[0])  # (table, chips)
+                        if read is not None:
+                            yield from blocks.whole(read[0])  # the table, with its images
                         continue
                     yield from blocks.room(len(specs), shape, np.dtype(plan.dtype))
                     out = blocks.slots(len(specs))
