@@ -57,8 +57,17 @@ class ReadSettings:
 
 def chip_bytes(plan: ItemPlan, window: Sequence[int]) -> int:
     """Bytes of the image of one chip of ``plan``."""
-    h, w = plan.out_shape or (window[2], window[3])
-    return len(plan.band_names) * h * w * np.dtype(plan.dtype).itemsize
+    return int(chips_bytes(plan, [window])[0])
+
+
+def chips_bytes(plan: ItemPlan, windows: Sequence[Sequence[int]]) -> np.ndarray:
+    """Bytes of the images of the chips of ``windows`` of ``plan`` (one array op)."""
+    if plan.out_shape is not None:
+        area = np.full(len(windows), plan.out_shape[0] * plan.out_shape[1], dtype=np.int64)
+    else:
+        shapes = np.asarray(windows, dtype=np.int64).reshape(len(windows), 5)[:, 2:4]
+        area = shapes[:, 0] * shapes[:, 1]
+    return area * (len(plan.band_names) * np.dtype(plan.dtype).itemsize)
 
 
 class ChipDatasource(Datasource):
@@ -75,18 +84,9 @@ class ChipDatasource(Datasource):
     @functools.cached_property
     def _window_bytes(self) -> np.ndarray:
         """Bytes of every window's chip, all plans in order (computed once, with numpy)."""
-        sizes = [np.zeros(0, dtype=np.int64)]
-        for plan in self.plans:
-            if not plan.windows:
-                continue
-            if plan.out_shape is not None:
-                area = np.full(len(plan.windows), plan.out_shape[0] * plan.out_shape[1])
-            else:
-                shapes = np.asarray(plan.windows, dtype=np.int64)[:, 2:4]
-                area = shapes[:, 0] * shapes[:, 1]
-            pixel = len(plan.band_names) * np.dtype(plan.dtype).itemsize
-            sizes.append(area.astype(np.int64) * pixel)
-        return np.concatenate(sizes)
+        return np.concatenate(
+            [np.zeros(0, dtype=np.int64), *(chips_bytes(p, p.windows) for p in self.plans)]
+        )
 
     def estimate_inmemory_data_size(self) -> int:
         return int(self._window_bytes.sum())
@@ -234,34 +234,36 @@ class _Blocks:
         self.tables, self.start = [], self.used
 
 
-_SPARE: list[np.ndarray] = []  # the image array of this worker's last finished block
-_SPARES = 1  # at most block_bytes (128 MiB) kept per worker process
+_spare: np.ndarray | None = None  # the image array of this worker's last finished block
 
 
 def _buffer(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An array for a block's images: a spare one when nothing refers to it any more.
+    """An array for a block's images: the spare one when nothing refers to it any more.
 
     Filling fresh memory costs a page fault per 4 KiB (about as much as reading the chips
-    from a cached file, on a VM); a spare array's pages are already mapped. The reference
+    from a cached file, on a VM); the spare array's pages are already mapped. The reference
     count tells whether a block still uses it: its Arrow column holds a view of it until
-    Ray has copied the block into the object store.
+    Ray has copied the block into the object store. At most one spare (``block_bytes``)
+    is kept per worker process.
     """
-    for n in range(len(_SPARE)):
-        if sys.getrefcount(_SPARE[n]) > 2:  # _SPARE and this call: a block still uses it
-            continue
-        spare = _SPARE[n]
-        if spare.dtype == dtype and spare.shape[1:] == shape[1:] and len(spare) >= shape[0]:
-            del _SPARE[n]
-            return spare[: shape[0]]
+    global _spare
+    spare = _spare
+    if (
+        spare is not None
+        and sys.getrefcount(spare) <= 3  # _spare, this variable and this call: unused
+        and spare.dtype == dtype
+        and spare.shape[1:] == shape[1:]
+        and len(spare) >= shape[0]
+    ):
+        _spare = None
+        return spare[: shape[0]]
     return np.empty(shape, dtype=dtype)
 
 
 def _release(images: np.ndarray) -> None:
     """Keep a block's array for a later block of this worker."""
-    base = images.base if isinstance(images.base, np.ndarray) else images
-    if not any(spare is base for spare in _SPARE):
-        _SPARE.append(base)
-        del _SPARE[:-_SPARES]
+    global _spare
+    _spare = images.base if isinstance(images.base, np.ndarray) else images
 
 
 def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) -> Iterator[Any]:
