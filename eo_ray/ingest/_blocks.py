@@ -9,23 +9,13 @@ never falls back to pickling them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 STRING_LIST = pa.list_(pa.string())
-
-
-def _constant(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        type_ = STRING_LIST
-        value = list(value)
-    if value is None and type_ is None:
-        return pa.nulls(n)
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return pa.array([value] * n, type=type_)
-    return pa.repeat(pa.scalar(value, type=type_), n)
 
 
 def transforms(plan_transform: Sequence[float], windows: np.ndarray, out_shape: Any) -> np.ndarray:
@@ -60,52 +50,115 @@ def tensor(values: np.ndarray | list[np.ndarray]) -> pa.Array:
     return ArrowTensorArray.from_numpy(ragged)
 
 
+@dataclass(frozen=True)
+class ChipRows:
+    """The metadata of some chips of one item: ``windows`` (n x 5: row, col, h, w, sample)
+    and their nodata fractions. A block's table is built from all of its items at once."""
+
+    plan: Any
+    windows: np.ndarray
+    fractions: np.ndarray
+
+
+def _kind(value: Any) -> str | None:
+    """What Arrow makes of a property value, coarsely (None: fits any column)."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    if _is_string_lists([value]):
+        return "strings"
+    return type(value).__name__
+
+
+def property_kinds(plan: Any) -> dict[str, str | None]:
+    """The kind of each item property ``plan`` carries (see :func:`fits`)."""
+    return {key: _kind(value) for key, value in plan.extra.items()}
+
+
+def fits(kinds: dict[str, str | None], plan: Any) -> bool:
+    """Whether ``plan``'s properties can share columns with properties of ``kinds``."""
+    return kinds.keys() == plan.extra.keys() and all(
+        kinds[key] is None or _kind(value) in (None, kinds[key])
+        for key, value in plan.extra.items()
+    )
+
+
 def chip_table(
-    plan: Any,
-    windows: np.ndarray,
+    rows: Sequence[ChipRows],
     images: np.ndarray | list[np.ndarray] | None,
-    fractions: np.ndarray,
     sample_fields: Mapping[int, Mapping[str, Any]],
     sample_keys: Sequence[str],
 ) -> pa.Table:
-    """The rows of ``windows`` (n x 5: row, col, h, w, sample) of one item as a table;
-    without the ``image`` column when ``images`` is None (the block adds it)."""
-    n = len(windows)
-    rows, cols, heights, widths, samples = (windows[:, k] for k in range(5))
-    if plan.out_shape is not None:
-        heights = np.full(n, plan.out_shape[0], dtype=np.int64)
-        widths = np.full(n, plan.out_shape[1], dtype=np.int64)
-    item = plan.item_id
-    chip_ids = [
-        f"{item}@{r},{c}#{s}" if s >= 0 else f"{item}@{r},{c}"
-        for r, c, s in zip(rows.tolist(), cols.tolist(), samples.tolist(), strict=True)
-    ]
+    """The chips of ``rows`` (one or many items) as one table; without the ``image``
+    column when ``images`` is None (the block adds it).
+
+    Built once per block rather than once per item: a column that is constant per item is
+    one small array taken per chip, so a scene of a few chips adds microseconds, not a
+    table. The items' properties must :func:`fit` one set of columns.
+    """
+    plans = [r.plan for r in rows]
+    windows = np.concatenate([r.windows for r in rows])
+    samples = windows[:, 4]
+    heights = np.concatenate([_sizes(r, 0) for r in rows])
+    widths = np.concatenate([_sizes(r, 1) for r in rows])
+    item_of = pa.array(np.repeat(np.arange(len(rows)), [len(r.windows) for r in rows]))
+
+    def per_item(values: list[Any], type_: pa.DataType | None = None) -> pa.Array:
+        return pa.array(values, type=type_).take(item_of)
+
+    chip_ids: list[str] = []
+    for r in rows:
+        item, w = r.plan.item_id, r.windows
+        chip_ids += [
+            f"{item}@{a},{b}#{s}" if s >= 0 else f"{item}@{a},{b}"
+            for a, b, s in zip(w[:, 0].tolist(), w[:, 1].tolist(), w[:, 4].tolist(), strict=True)
+        ]
     columns: dict[str, pa.Array] = {
         "chip_id": pa.array(chip_ids, type=pa.string()),
-        "source": _constant(plan.source, n, pa.string()),
-        "row_off": pa.array(rows, type=pa.int64()),
-        "col_off": pa.array(cols, type=pa.int64()),
+        "source": per_item([p.source for p in plans], pa.string()),
+        "row_off": pa.array(windows[:, 0], type=pa.int64()),
+        "col_off": pa.array(windows[:, 1], type=pa.int64()),
         "height": pa.array(heights, type=pa.int64()),
         "width": pa.array(widths, type=pa.int64()),
-        "crs": _constant(plan.crs, n, pa.string()),
-        "transform": tensor(transforms(plan.transform, windows, plan.out_shape)),
+        "crs": per_item([p.crs for p in plans], pa.string()),
+        "transform": tensor(np.concatenate([_transforms(r) for r in rows])),
         "image": None if images is None else tensor(images),
-        "item_id": _constant(item, n, pa.string()),
-        "collection": _constant(plan.collection, n, pa.string()),
-        "datetime": _constant(plan.datetime, n, pa.string()),
-        "bands": _constant(list(plan.band_names), n, STRING_LIST),
-        "nodata": _constant(plan.nodata, n, pa.float64()),
-        "nodata_fraction": pa.array(fractions, type=pa.float64()),
+        "item_id": per_item([p.item_id for p in plans], pa.string()),
+        "collection": per_item([p.collection for p in plans], pa.string()),
+        "datetime": per_item([p.datetime for p in plans], pa.string()),
+        "bands": per_item([list(p.band_names) for p in plans], STRING_LIST),
+        "nodata": per_item([p.nodata for p in plans], pa.float64()),
+        "nodata_fraction": pa.array(np.concatenate([r.fractions for r in rows]), type=pa.float64()),
         "sample": pa.array(samples, type=pa.int64()),
     }
     if images is None:
         del columns["image"]
-    for key, value in plan.extra.items():
-        columns[key] = _constant(value, n)
+    for key in plans[0].extra:
+        values = [p.extra[key] for p in plans]
+        strings = _is_string_lists(values)
+        columns[key] = per_item(
+            string_lists(values) if strings else values, STRING_LIST if strings else None
+        )
     for key in sample_keys:
         values = [sample_fields.get(s, {}).get(key) for s in samples.tolist()]
         columns[key] = string_lists(values) if _is_string_lists(values) else pa.array(values)
     return pa.table(columns)
+
+
+def _transforms(rows: ChipRows) -> np.ndarray:
+    plan = rows.plan
+    return transforms(plan.transform, rows.windows, plan.out_shape)
+
+
+def _sizes(rows: ChipRows, axis: int) -> np.ndarray:
+    """Chip heights (``axis`` 0) or widths (1): the window's, or the resized shape."""
+    shape = rows.plan.out_shape
+    if shape is None:
+        return rows.windows[:, 2 + axis]
+    return np.full(len(rows.windows), shape[axis], dtype=np.int64)
 
 
 def _is_string_lists(values: Sequence[Any]) -> bool:

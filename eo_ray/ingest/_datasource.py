@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from ray.data import Datasource
 
-from eo_ray.ingest._blocks import chip_table
+from eo_ray.ingest._blocks import ChipRows, chip_table, fits, property_kinds
 from eo_ray.ingest._failures import FailureSink
 from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path
 from eo_ray.ingest._scan import Failure
@@ -32,6 +32,7 @@ from eo_ray.ingest._strips import (
     plan_runs,
     read_resized,
     read_span,
+    valid_count,
 )
 from eo_ray.ingest.chips import ChipOptions, ItemPlan
 from eo_ray.ingest.errors import ChipReadError
@@ -172,13 +173,15 @@ class _Source:
 
 
 class _Blocks:
-    """Blocks of about ``target`` bytes: a metadata table per item, and the chips' images
-    written by the readers straight into one array, so joining them costs no copy."""
+    """Blocks of about ``target`` bytes: the chips' images written by the readers straight
+    into one array, so joining them costs no copy, and one metadata table per block."""
 
-    def __init__(self, target: int, windows: int) -> None:
+    def __init__(self, target: int, windows: int, settings: ReadSettings) -> None:
         self.target = target
         self.remaining = windows  # the most chips still to come in this task
-        self.tables: list[Any] = []
+        self.settings = settings
+        self.rows: list[ChipRows] = []
+        self.kinds: dict[str, str | None] = {}  # of the item properties in this block
         self.images: np.ndarray | None = None
         self.start = self.used = 0  # the current block is images[start:used]
 
@@ -200,21 +203,25 @@ class _Blocks:
         self.remaining -= n
         return self.images[self.used : self.used + n]
 
-    def add(self, table: Any, kept: int) -> Iterator[Any]:
-        """The metadata of the ``kept`` chips now at the front of the last slots."""
-        if self.tables and not self.tables[0].schema.equals(table.schema):
-            yield from self._block()  # other columns (item properties): another block
-        self.tables.append(table)
-        self.used += kept
+    def add(self, rows: ChipRows) -> Iterator[Any]:
+        """The metadata of the chips now at the front of the last slots."""
+        if self.rows and not fits(self.kinds, rows.plan):
+            yield from self._block()  # properties of other types: another block
+        if not self.rows:
+            self.kinds = property_kinds(rows.plan)
+        for key, kind in property_kinds(rows.plan).items():
+            self.kinds[key] = self.kinds[key] or kind
+        self.rows.append(rows)
+        self.used += len(rows.windows)
         if self.images is not None and (self.used - self.start) * self.images[0].nbytes >= (
             self.target
         ):
             yield from self.flush()
 
-    def whole(self, table: Any) -> Iterator[Any]:
-        """A table that carries its own images (chips of several shapes): a block alone."""
+    def whole(self, rows: ChipRows, images: list[np.ndarray]) -> Iterator[Any]:
+        """Chips of several shapes, with their own images: a block alone."""
         yield from self.flush()
-        yield table
+        yield self._table([rows], images)
 
     def flush(self) -> Iterator[Any]:
         yield from self._block()
@@ -223,15 +230,13 @@ class _Blocks:
         self.images, self.start, self.used = None, 0, 0
 
     def _block(self) -> Iterator[Any]:
-        import pyarrow as pa
+        if self.rows and self.images is not None and self.used > self.start:
+            yield self._table(self.rows, self.images[self.start : self.used])
+        self.rows, self.start = [], self.used
 
-        from eo_ray.ingest._blocks import tensor
-
-        if self.tables and self.images is not None and self.used > self.start:
-            table = pa.concat_tables(self.tables).combine_chunks()  # metadata: small
-            at = table.schema.get_field_index("transform") + 1
-            yield table.add_column(at, "image", tensor(self.images[self.start : self.used]))
-        self.tables, self.start = [], self.used
+    def _table(self, rows: list[ChipRows], images: Any) -> Any:
+        settings = self.settings
+        return chip_table(rows, images, settings.sample_fields, settings.sample_keys)
 
 
 _spare: np.ndarray | None = None  # the image array of this worker's last finished block
@@ -273,7 +278,7 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
 
     opts = settings.opts
     resampling = Resampling[opts.resampling]
-    blocks = _Blocks(opts.block_bytes, sum(len(indexes) for _, indexes in parts))
+    blocks = _Blocks(opts.block_bytes, sum(len(indexes) for _, indexes in parts), settings)
     failures: list[Failure] = []
     opened: dict[tuple, _Source] = {}  # each file is opened once per task
     with settings.options.env():
@@ -297,14 +302,14 @@ def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) 
                         read = _read_windows(plan, specs, sources, settings, resampling, failures)
                         _check(failures, settings)
                         if read is not None:
-                            yield from blocks.whole(read[0])  # the table, with its images
+                            yield from blocks.whole(*read)
                         continue
                     yield from blocks.room(len(specs), shape, np.dtype(plan.dtype))
                     out = blocks.slots(len(specs))
                     read = _read_windows(plan, specs, sources, settings, resampling, failures, out)
                     _check(failures, settings)
                     if read is not None:
-                        yield from blocks.add(*read)
+                        yield from blocks.add(read[0])
         finally:
             for source in opened.values():
                 source.close()
@@ -359,10 +364,10 @@ def _read_windows(
     resampling: Any,
     failures: list[Failure],
     out: np.ndarray | None = None,
-) -> tuple[Any, int] | None:
-    """One item's windows as a table and its number of chips (None when every chip is
-    dropped or unreadable). With ``out`` (a slot per window) the kept chips' images are
-    written to its first rows and the table has no ``image`` column."""
+) -> tuple[ChipRows, Any] | None:
+    """One item's kept chips: their metadata and images (None when every chip is dropped
+    or unreadable). With ``out`` (a slot per window) the images are written to its first
+    rows; without, they are one new array, or a list when their shapes differ."""
     from rasterio.errors import RasterioError
 
     n = len(specs)
@@ -401,14 +406,14 @@ def _read_windows(
                             failures.append(_window_failure(plan, specs[m], exc1))
                             readable[m] = False
                             continue
-                        good[m] = int(one[1].sum())
+                        good[m] = valid_count(one[1], specs[m][2:4])
                         pieces.append((one[0], [m], np.zeros(1, dtype=np.int64)))
                     continue
                 failures.append(_window_failure(plan, specs[members[0]], exc))
                 readable[members[0]] = False
                 continue
             offsets = windows[members, 1] - span.col_off
-            good[members] = good_counts(valid, offsets, windows[members, 3])
+            good[members] = good_counts(valid, offsets, windows[members, 3], span.height)
             pieces.append((strip, members, offsets))
         area = windows[:, 2] * windows[:, 3]
     fractions = 1.0 - good / area
@@ -416,15 +421,7 @@ def _read_windows(
     if not keep.any():
         return None
     images = _gather(plan, windows, keep, pieces, out)
-    table = chip_table(
-        plan,
-        windows[keep],
-        None if out is not None else images,
-        fractions[keep],
-        settings.sample_fields,
-        settings.sample_keys,
-    )
-    return table, int(keep.sum())
+    return ChipRows(plan, windows[keep], fractions[keep]), images
 
 
 def _read_direct(
@@ -436,7 +433,7 @@ def _read_direct(
     settings: ReadSettings,
     failures: list[Failure],
     out: np.ndarray | None = None,
-) -> tuple[Any, int] | None:
+) -> tuple[ChipRows, np.ndarray] | None:
     """Windows that share no pixels, each read by GDAL straight into the block's array."""
     from rasterio.errors import RasterioError
 
@@ -451,7 +448,7 @@ def _read_direct(
             failures.append(_window_failure(plan, specs[m], exc))
             readable[m] = False
             continue
-        good[m] = int(valid.sum())
+        good[m] = valid_count(valid, (h, w))
     fractions = 1.0 - good / (h * w)
     keep = readable & (fractions <= settings.opts.max_nodata) & _overlaps(plan, windows)
     if not keep.any():
@@ -459,15 +456,7 @@ def _read_direct(
     kept = int(keep.sum())
     if kept < n:
         images[:kept] = images[keep]  # the kept chips first
-    table = chip_table(
-        plan,
-        windows[keep],
-        None if out is not None else images[:kept],
-        fractions[keep],
-        settings.sample_fields,
-        settings.sample_keys,
-    )
-    return table, kept
+    return ChipRows(plan, windows[keep], fractions[keep]), images[:kept]
 
 
 def _window(spec: Sequence[int]) -> Any:

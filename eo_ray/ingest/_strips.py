@@ -58,14 +58,42 @@ def plan_runs(
 
 
 def valid_mask(data: np.ndarray, nodata: float | None) -> np.ndarray | None:
-    """Pixels where at least one band holds data; None when every pixel does."""
-    if nodata is None:
-        if data.dtype.kind == "f":
-            return ~np.isnan(data).all(axis=0)
+    """Pixels where at least one band holds data; None when every pixel does.
+
+    Compares in the pixels' own dtype (a float ``nodata`` against integer pixels would
+    cast every pixel to float64 first, five times slower), and tells an all-valid read
+    from its first band alone: a pixel whose first band holds data is valid.
+    """
+    if nodata is None or math.isnan(nodata):
+        if data.dtype.kind != "f":
+            return None
+        missing = np.isnan(data[0])
+        if not missing.any():
+            return None
+        for band in data[1:]:
+            missing &= np.isnan(band)
+        return ~missing
+    value = _in_dtype(nodata, data.dtype)
+    if value is None:  # no pixel of this dtype can equal nodata
         return None
-    if math.isnan(nodata):
-        return ~np.isnan(data).all(axis=0)
-    return (data != nodata).any(axis=0)
+    valid = data[0] != value
+    if valid.all():
+        return None
+    for band in data[1:]:
+        valid |= band != value
+    return valid
+
+
+def _in_dtype(nodata: float, dtype: np.dtype) -> Any:
+    """``nodata`` as a scalar of ``dtype``, or None when no value of ``dtype`` equals it."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not float(nodata).is_integer() or not info.min <= nodata <= info.max:
+            return None
+        return dtype.type(int(nodata))
+    if dtype.kind == "f":
+        return dtype.type(nodata)
+    return nodata
 
 
 def _positions(positions: list[int]) -> slice | list[int]:
@@ -77,8 +105,9 @@ def _positions(positions: list[int]) -> slice | list[int]:
 
 def read_span(
     plan: Any, span: Window, sources: Sequence[Any], out: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels of ``span`` on the item grid (nodata beyond the raster) and their validity.
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Pixels of ``span`` on the item grid (nodata beyond the raster) and their validity
+    (None when every pixel holds data).
 
     ``out`` (bands x height x width of ``plan.dtype``) receives the pixels when given.
     """
@@ -112,6 +141,8 @@ def read_span(
             all_valid = True
         else:
             mask = band_valid if mask is None else mask | band_valid
+    if part == span and (all_valid or mask is None):
+        return strip, None
     valid[rows, cols] = True if all_valid or mask is None else mask
     return strip, valid
 
@@ -141,8 +172,20 @@ def read_resized(
     return image, valid
 
 
-def good_counts(valid: np.ndarray, offsets: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """Valid pixels of the windows ``[offset, offset + width)`` of a strip's columns."""
+def good_counts(
+    valid: np.ndarray | None, offsets: np.ndarray, widths: np.ndarray, height: int
+) -> np.ndarray:
+    """Valid pixels of the windows ``[offset, offset + width)`` of a strip ``height``
+    rows high (``valid`` None: every pixel holds data)."""
+    if valid is None:
+        return widths * height
     prefix = np.zeros(valid.shape[1] + 1, dtype=np.int64)
-    np.cumsum(valid.sum(axis=0, dtype=np.int64), out=prefix[1:])
+    # per-column counts summed as bytes: 4x faster than a sum of booleans into int64
+    wide = np.uint16 if valid.shape[0] <= np.iinfo(np.uint16).max else np.int64
+    np.cumsum(np.add.reduce(valid.view(np.uint8), axis=0, dtype=wide), out=prefix[1:])
     return prefix[offsets + widths] - prefix[offsets]
+
+
+def valid_count(valid: np.ndarray | None, shape: tuple[int, int]) -> int:
+    """Valid pixels of one window of ``shape`` (``valid`` None: all of them)."""
+    return shape[0] * shape[1] if valid is None else int(np.count_nonzero(valid))

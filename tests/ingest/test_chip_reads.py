@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from eo_ray import ingest
 from eo_ray.ingest._datasource import ReadSettings, read_chunk
 from eo_ray.ingest._gdal import GdalOptions
 from eo_ray.ingest._scan import expand_paths, plan_units, scan_unit
-from eo_ray.ingest._strips import plan_runs
+from eo_ray.ingest._strips import plan_runs, valid_mask
 from eo_ray.ingest.chips import make_options, plan_items
 
 L8_STACK = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B10", "B11", "BQA"]
@@ -108,6 +109,48 @@ def test_windows_of_a_row_are_merged_into_one_read() -> None:
     touching = [(0, c, 64, 64, -1) for c in (0, 64, 128)]
     assert len(plan_runs(touching, 10_000, gaps=False)) == 3  # large chips: direct reads
     assert len(plan_runs(touching, 10_000, gaps=True)) == 1
+
+
+def test_valid_mask_marks_pixels_where_any_band_holds_data() -> None:
+    data = np.array([[[0, 5], [0, 0]], [[0, 0], [7, 0]]], dtype=np.uint8)  # 2 bands, 2 x 2
+    np.testing.assert_array_equal(valid_mask(data, 0.0), [[False, True], [True, False]])
+    assert valid_mask(data, 9.0) is None  # no pixel equals nodata: all valid
+    assert valid_mask(data, -1.0) is None  # nodata outside uint8: no pixel can equal it
+    assert valid_mask(data, 0.5) is None
+    assert valid_mask(data, None) is None
+    floats = data.astype(np.float32)
+    floats[floats == 0] = np.nan
+    np.testing.assert_array_equal(valid_mask(floats, None), [[False, True], [True, False]])
+    np.testing.assert_array_equal(valid_mask(floats, float("nan")), valid_mask(floats, None))
+    assert valid_mask(np.ones((3, 4, 4), np.float32), None) is None
+    signed = np.array([[[-9999, 1]], [[-9999, -9999]]], dtype=np.int16)
+    np.testing.assert_array_equal(valid_mask(signed, -9999.0), [[False, True]])
+
+
+def test_one_block_holds_many_items_whose_properties_share_columns(l7_rgb: Path) -> None:
+    """Items of a read task share a block (one metadata table, not one per scene) as long
+    as their properties fit one column each; a property of another type starts a block."""
+    opts = make_options(256, 256, None, max_nodata=1.0, properties=["platform"])
+    raws = _raw_items(l7_rgb.parent)
+    plans, failures, _ = plan_items(raws, opts, None, "EPSG:4326", GdalOptions.from_env())
+    assert not failures
+    plan = plans[0]
+    every = list(range(len(plan.windows)))
+    scenes = [
+        replace(plan, item_id="a", extra={"platform": None}),
+        replace(plan, item_id="b", extra={"platform": "landsat-7"}),
+        replace(plan, item_id="c", extra={"platform": 7}),  # not a string: a new block
+    ]
+    settings = ReadSettings(opts, GdalOptions.from_env(), {}, None)
+    blocks = list(read_chunk([(s, every) for s in scenes], settings))
+    assert [b.column("item_id").unique().to_pylist() for b in blocks] == [["a", "b"], ["c"]]
+    first = blocks[0]
+    assert first.schema.field("platform").type == pa.string()
+    assert first.column("platform").to_pylist() == [None] * len(every) + ["landsat-7"] * len(every)
+    assert first.column("chip_id").to_pylist()[len(every)].startswith("b@")
+    transforms = first.column("transform").combine_chunks().to_numpy()
+    np.testing.assert_array_equal(transforms[: len(every)], transforms[len(every) :])
+    assert blocks[1].schema.field("platform").type == pa.int64()
 
 
 def test_blocks_are_whole_arrays_with_typed_list_columns(ray_session, l8_dir: Path) -> None:
