@@ -1,19 +1,24 @@
-"""A Ray Data workaround eo-ray applies in every driver it starts (see :func:`eo_ray.init`).
+"""Two Ray Data workarounds eo-ray applies in every driver it starts (see :func:`eo_ray.init`).
 
-Ray Data (2.60) learns how much of the cluster a Dataset may use from an
-autoscaling-coordinator actor whose answer arrives asynchronously. Until it arrives the
-executor's resource limits are zero, so each operator runs one task at a time (its minimum
-reservation), and the executor keeps that empty answer for
+**Empty limits at the start.** Ray Data (2.60) learns how much of the cluster a Dataset
+may use from an autoscaling-coordinator actor whose answer arrives asynchronously. Until
+it arrives the executor's resource limits are zero, so each operator runs one task at a
+time (its minimum reservation), and the executor keeps that empty answer for
 ``ResourceManager.GLOBAL_LIMITS_UPDATE_INTERVAL_S`` (1 s) before asking again. Every Dataset
 therefore spent its first second on one core, whatever the cluster: on a 2-core machine
 ``read_chips`` of 600 MB ran its read tasks one after another (benchmarks/RESULTS.md,
-"Ingest throughput", the evening of 2026-11-24).
+"Ingest throughput", the evening of 2026-11-24). :func:`use_cluster_until_reserved` makes
+an empty answer fall back to the cluster's resources, which is what Ray Data used before
+the coordinator existed; once the coordinator has answered, its reservation applies.
 
-:func:`use_cluster_until_reserved` makes an empty answer fall back to the cluster's
-resources, which is what Ray Data used before the coordinator existed; once the
-coordinator has answered, its reservation applies as before. Drop this module when Ray no
-longer starts Datasets on empty limits
-(``tests/test_runtime.py::test_ray_data_uses_every_cpu_from_the_start`` tells).
+**A finished task's CPU left idle.** The executor's loop waits for *all* running tasks
+(``ray.wait(num_returns=len(active_tasks), timeout=0.1)``), so a task that finishes while
+another runs is noticed only when the 0.1 s timeout expires, and its CPU stays idle until
+then (ray-project/ray#42377, #45934, both open). With read tasks of 0.2 s that idled a
+fifth of each core. :func:`wake_on_first_ready` makes that wait return as soon as any task
+has output, with every task ready by then, the way Daft's Ray runner waits.
+
+Drop this module when Ray fixes both (``tests/test_runtime.py`` tells).
 """
 
 from __future__ import annotations
@@ -66,3 +71,44 @@ def _reserved_or_cluster(reserved: Callable[[], Any]) -> Any:
         return total
     log.debug("No Ray Data reservation yet; using the cluster's resources: %s", cluster)
     return ExecutionResources.from_resource_dict(cluster)
+
+
+class _WakeOnFirstReady:
+    """Stands in for the ``ray`` module inside Ray Data's executor-state module.
+
+    Everything is Ray's own except ``wait``: a wait for several refs returns once any of
+    them is ready (or at the timeout), with all of them that are ready by then.
+    """
+
+    def __init__(self, ray_module: Any) -> None:
+        self._ray = ray_module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ray, name)
+
+    def wait(self, refs: list[Any], *, num_returns: int = 1, **kwargs: Any) -> Any:
+        if num_returns <= 1:
+            return self._ray.wait(refs, num_returns=num_returns, **kwargs)
+        first, _ = self._ray.wait(refs, num_returns=1, **kwargs)
+        if not first:  # the timeout: nothing is ready
+            return first, list(refs)
+        return self._ray.wait(refs, num_returns=num_returns, **{**kwargs, "timeout": 0})
+
+
+def wake_on_first_ready() -> bool:
+    """Make Ray Data's executor act on a finished task at once, not at its next 0.1 s tick.
+
+    Idempotent. Returns whether the workaround is in place: False when this Ray's executor
+    does not wait the known way (then nothing is changed).
+    """
+    try:
+        from ray.data._internal.execution import streaming_executor_state as state
+    except ImportError:
+        return False
+    current = getattr(state, "ray", None)
+    if isinstance(current, _WakeOnFirstReady):
+        return True
+    if current is None or not hasattr(state, "WAIT_FOR_TASK_COMPLETION_TIMEOUT_S"):
+        return False
+    state.ray = _WakeOnFirstReady(current)
+    return True

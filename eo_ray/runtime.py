@@ -115,9 +115,10 @@ def init(
                 num_gpus=num_gpus,
                 **kwargs,
             )
-    from eo_ray._ray_data import use_cluster_until_reserved
+    from eo_ray._ray_data import use_cluster_until_reserved, wake_on_first_ready
 
     use_cluster_until_reserved()  # Datasets use every CPU from their first second
+    wake_on_first_ready()  # and hand a finished task's CPU on at once
     try:
         from ray.data import DataContext
 

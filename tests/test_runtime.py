@@ -73,6 +73,51 @@ def test_ray_data_uses_every_cpu_from_the_start(ray_session, monkeypatch):
         pytest.skip("Ray Data no longer needs eo_ray._ray_data; remove the workaround")
 
 
+def test_ray_data_acts_on_the_first_finished_task(ray_session):
+    # Ray Data 2.60 waits for *every* running task (or 0.1 s) before it notices that one
+    # has finished, leaving that task's CPU idle; eo.init makes the wait return at once.
+    import time
+
+    import ray
+    from ray.data._internal.execution import streaming_executor_state as state
+
+    from eo_ray._ray_data import _WakeOnFirstReady, wake_on_first_ready
+
+    assert isinstance(state.ray, _WakeOnFirstReady)  # eo.init installed it
+    assert wake_on_first_ready()
+    assert state.ray._ray is ray  # a second call does not wrap it again
+
+    @ray.remote(num_cpus=0)
+    class Gate:
+        def __init__(self) -> None:
+            import asyncio
+
+            self.opened = asyncio.Event()
+
+        async def wait(self) -> None:
+            await self.opened.wait()
+
+        async def open(self) -> None:
+            self.opened.set()
+
+    @ray.remote(num_cpus=0)
+    def held(gate) -> int:
+        ray.get(gate.wait.remote())
+        return 2
+
+    gate = Gate.remote()
+    quick, slow = ray.put(1), held.remote(gate)
+    started = time.monotonic()
+    ready, rest = state.ray.wait([quick, slow], num_returns=2, timeout=30, fetch_local=False)
+    assert (ready, rest) == ([quick], [slow])
+    assert time.monotonic() - started < 15  # returned at the first ready ref, not at timeout
+    ray.get(gate.open.remote())
+    assert ray.get(slow) == 2
+    ready, rest = state.ray.wait([quick, slow], num_returns=2, timeout=30)  # all ready ones
+    assert (ready, rest) == ([quick, slow], [])
+    assert state.ray.wait([slow], num_returns=1, timeout=0) == ([slow], [])
+
+
 @pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1"])
 def test_unreachable_address_is_one_clear_line(address):
     with pytest.raises(RuntimeConnectionError) as err:
