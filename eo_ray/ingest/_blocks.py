@@ -78,11 +78,10 @@ def property_kinds(plan: Any) -> dict[str, str | None]:
     return {key: _kind(value) for key, value in plan.extra.items()}
 
 
-def fits(kinds: dict[str, str | None], plan: Any) -> bool:
-    """Whether ``plan``'s properties can share columns with properties of ``kinds``."""
-    return kinds.keys() == plan.extra.keys() and all(
-        kinds[key] is None or _kind(value) in (None, kinds[key])
-        for key, value in plan.extra.items()
+def fits(kinds: dict[str, str | None], other: dict[str, str | None]) -> bool:
+    """Whether properties of ``other`` kinds can share columns with those of ``kinds``."""
+    return kinds.keys() == other.keys() and all(
+        kinds[key] is None or other[key] is None or kinds[key] == other[key] for key in kinds
     )
 
 

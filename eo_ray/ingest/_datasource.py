@@ -205,12 +205,12 @@ class _Blocks:
 
     def add(self, rows: ChipRows) -> Iterator[Any]:
         """The metadata of the chips now at the front of the last slots."""
-        if self.rows and not fits(self.kinds, rows.plan):
+        kinds = property_kinds(rows.plan)
+        if self.rows and not fits(self.kinds, kinds):
             yield from self._block()  # properties of other types: another block
-        if not self.rows:
-            self.kinds = property_kinds(rows.plan)
-        for key, kind in property_kinds(rows.plan).items():
-            self.kinds[key] = self.kinds[key] or kind
+        if self.rows:
+            kinds = {key: self.kinds[key] or kind for key, kind in kinds.items()}
+        self.kinds = kinds
         self.rows.append(rows)
         self.used += len(rows.windows)
         if self.images is not None and (self.used - self.start) * self.images[0].nbytes >= (
