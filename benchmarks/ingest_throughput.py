@@ -79,6 +79,18 @@ def _spent(before: float | None) -> float | None:
     return None if before is None or after is None else after - before
 
 
+def stock_ray_data() -> None:
+    """Undo eo-ray's Ray Data workarounds (``eo_ray/_ray_data.py``) in this driver, to
+    measure what they are worth."""
+    import ray
+    from ray.data._internal.execution import streaming_executor_state as state
+    from ray.data._internal.execution.resource_manager import ResourceManager
+
+    state.ray = ray
+    init = ResourceManager.__init__
+    ResourceManager.__init__ = getattr(init, "__wrapped__", init)
+
+
 def limit_read(
     scenes: list[list[str]], windows: list[tuple[int, int, int, int]], dtype: str
 ) -> int:
@@ -233,6 +245,8 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
     rows = []
     for n in cores:
         eo.init(num_cpus=n)
+        if args.stock_ray_data:
+            stock_ray_data()
         ray.data.DataContext.get_current().enable_progress_bars = False
         options = {"max_nodata": 1.0}
         consume(ingest.read_chips(source[:2], size, stride, bands, **options), args.consume, 64)
@@ -263,6 +277,7 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
             {
                 "raster": name,
                 "compress": args.compress,
+                "stock_ray_data": args.stock_ray_data,
                 "blocksize": args.blocksize if args.compress != "none" else None,
                 "chip": f"{size} px / stride {stride}",
                 "cores": n,
@@ -303,6 +318,8 @@ def render(rows: list[dict], header: str) -> str:
     ]
     for r in rows:
         files = _files_label(r.get("compress", "none"), r.get("blocksize"))
+        if r.get("stock_ray_data"):
+            files += "; stock Ray Data"
         cpu, work = "–", "–"
         if r.get("work_ratio") is not None:
             cpu = (
@@ -346,6 +363,11 @@ def main() -> None:
         help="measure tiled COG copies compressed so (none: the original files)",
     )
     parser.add_argument("--blocksize", type=int, default=256, help="COG tile size (pixels)")
+    parser.add_argument(
+        "--stock-ray-data",
+        action="store_true",
+        help="run read_chips without eo-ray's Ray Data workarounds (eo_ray/_ray_data.py)",
+    )
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "RESULTS.md")
     parser.add_argument("--save", type=Path, help="also write the rows as JSON")
     parser.add_argument("--render", type=Path, nargs="+", help="print a table of saved rows")
