@@ -275,20 +275,23 @@ def _all_nodata(plan: ItemPlan) -> bool:
 
 
 def plan_items(
-    items: list[dict[str, Any]],
+    items: Sequence[Item | dict[str, Any]],
     opts: ChipOptions,
     samples: list[dict[str, Any]] | None,
     samples_crs: str,
     options: GdalOptions,
 ) -> tuple[list[ItemPlan], list[dict[str, str]], list[int]]:
-    """Plan the windows of items (a Ray task): plans, failures and the samples placed."""
+    """Plan the windows of items: plans, failures and the samples placed.
+
+    Runs in the driver on :class:`Item` objects, or as a Ray task on their dicts.
+    """
     from rasterio.errors import RasterioError
 
     plans, failures, placed = [], [], []
     checked: set[str] = set()  # files shared by several items are checked once
     with options.env():
         for raw in items:
-            item = Item.from_dict(raw)
+            item = raw if isinstance(raw, Item) else Item.from_dict(raw)
             try:
                 plan, fails = _plan_one(item, opts, samples, samples_crs, checked)
             except RasterInputError as exc:
@@ -477,7 +480,7 @@ class ChipReader:
         args = (self.opts, self.samples, self.samples_crs, options)
         if self.opts.max_nodata >= 1.0 and len(items) <= IN_DRIVER_ITEMS:
             # Metadata only (no file is opened): Ray tasks would cost more than the work.
-            results = [plan_items([i.to_dict() for i in items], *args)]
+            results = [plan_items(items, *args)]
         else:
             cpus = max(1, int(ray.available_resources().get("CPU", 1)))
             per_task = max(1, math.ceil(len(items) / (4 * cpus)))
