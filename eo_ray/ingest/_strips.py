@@ -114,14 +114,13 @@ def read_span(
     from rasterio.windows import Window as RioWindow
 
     shape = (len(plan.band_names), span.height, span.width)
-    valid = np.zeros(shape[1:], dtype=bool)
     part = overlap(span, plan.height, plan.width)
     fill = plan.nodata if plan.nodata is not None else 0
     strip = np.empty(shape, dtype=plan.dtype) if out is None else out
     if part is None or part != span:
         strip.fill(fill)
     if part is None:
-        return strip, valid
+        return strip, np.zeros(shape[1:], dtype=bool)
     r0, c0 = part.row_off - span.row_off, part.col_off - span.col_off
     rows, cols = slice(r0, r0 + part.height), slice(c0, c0 + part.width)
     window = RioWindow(part.col_off, part.row_off, part.width, part.height)
@@ -141,9 +140,12 @@ def read_span(
             all_valid = True
         else:
             mask = band_valid if mask is None else mask | band_valid
-    if part == span and (all_valid or mask is None):
-        return strip, None
-    valid[rows, cols] = True if all_valid or mask is None else mask
+    if all_valid:
+        mask = None
+    if part == span:
+        return strip, mask
+    valid = np.zeros(shape[1:], dtype=bool)  # pixels beyond the raster are nodata
+    valid[rows, cols] = True if mask is None else mask
     return strip, valid
 
 
@@ -182,7 +184,8 @@ def good_counts(
     prefix = np.zeros(valid.shape[1] + 1, dtype=np.int64)
     # per-column counts summed as bytes: 4x faster than a sum of booleans into int64
     wide = np.uint16 if valid.shape[0] <= np.iinfo(np.uint16).max else np.int64
-    np.cumsum(np.add.reduce(valid.view(np.uint8), axis=0, dtype=wide), out=prefix[1:])
+    columns = np.add.reduce(valid.view(np.uint8), axis=0, dtype=wide)
+    np.cumsum(columns, dtype=np.int64, out=prefix[1:])
     return prefix[offsets + widths] - prefix[offsets]
 
 

@@ -18,7 +18,7 @@ from eo_ray import ingest
 from eo_ray.ingest._datasource import ReadSettings, read_chunk
 from eo_ray.ingest._gdal import GdalOptions
 from eo_ray.ingest._scan import expand_paths, plan_units, scan_unit
-from eo_ray.ingest._strips import plan_runs, valid_mask
+from eo_ray.ingest._strips import good_counts, plan_runs, valid_mask
 from eo_ray.ingest.chips import make_options, plan_items
 
 L8_STACK = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B10", "B11", "BQA"]
@@ -125,6 +125,14 @@ def test_valid_mask_marks_pixels_where_any_band_holds_data() -> None:
     assert valid_mask(np.ones((3, 4, 4), np.float32), None) is None
     signed = np.array([[[-9999, 1]], [[-9999, -9999]]], dtype=np.int16)
     np.testing.assert_array_equal(valid_mask(signed, -9999.0), [[False, True]])
+
+
+def test_good_counts_count_valid_pixels_per_window_of_a_strip() -> None:
+    valid = np.ones((300, 400), dtype=bool)  # 300 x 200 = 60,000 pixels a window
+    valid[:, 390:] = False
+    offsets, widths = np.array([0, 200]), np.array([200, 200])
+    np.testing.assert_array_equal(good_counts(valid, offsets, widths, 300), [60_000, 57_000])
+    np.testing.assert_array_equal(good_counts(None, offsets, widths, 300), [60_000, 60_000])
 
 
 def test_one_block_holds_many_items_whose_properties_share_columns(l7_rgb: Path) -> None:
