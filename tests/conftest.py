@@ -27,11 +27,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         cloudpickle.register_pickle_by_value(module)
 
 
+_HANDED_OUT: set[int] = set()  # ports free_port gave, or reserve_ports took, this session
+
+
 def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free TCP port on loopback, never one handed out before in this test session.
+
+    The kernel may offer a port again as soon as the probe socket is closed, so two
+    components given ports back to back could otherwise get the same one.
+    """
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+
+
+def reserve_ports(ports: range) -> range:
+    """Keep ``free_port`` from handing out any of ``ports`` (e.g. a worker port range)."""
+    _HANDED_OUT.update(ports)
+    return ports
 
 
 @pytest.fixture(scope="session")

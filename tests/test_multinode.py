@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, reserve_ports
 
 RAY = str(Path(sys.executable).parent / "ray")
 
@@ -28,9 +28,10 @@ def _ports(prefix: str) -> list[str]:
         "metrics-export-port",
         "runtime-env-agent-port",
     ]
-    args = [f"--{name}={free_port()}" for name in names]
     low = free_port() // 10 * 10
-    return [*args, f"--min-worker-port={low}", f"--max-worker-port={low + 40}"]
+    workers = reserve_ports(range(low, low + 41))  # before the others: none falls inside
+    args = [f"--{name}={free_port()}" for name in names]
+    return [*args, f"--min-worker-port={workers.start}", f"--max-worker-port={workers.stop - 1}"]
 
 
 @pytest.fixture
