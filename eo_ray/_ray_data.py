@@ -18,18 +18,96 @@ then (ray-project/ray#42377, #45934, both open). With read tasks of 0.2 s that i
 fifth of each core. :func:`wake_on_first_ready` makes that wait return as soon as any task
 has output, with every task ready by then, the way Daft's Ray runner waits.
 
+**In workers too.** Ray Data also runs executors outside the driver: ``streaming_split``,
+which Ray Train's ``get_dataset_shard`` reads from, runs one in a coordinator actor.
+:func:`eo_ray.init` registers :func:`install_when_imported` as the job's worker setup hook,
+so a worker that imports Ray Data gets both workarounds; one that does not is not made to
+(importing Ray Data costs a worker about 0.7 s). ``EO_RAY_STOCK_RAY_DATA=1`` leaves Ray Data
+as it ships, in the driver and in the workers.
+
 Drop this module when Ray fixes both (``tests/test_runtime.py`` tells).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import logging
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any
 
 _MARK = "_eo_ray_uses_cluster_until_reserved"
+STOCK_ENV = "EO_RAY_STOCK_RAY_DATA"  # "1": leave Ray Data as it ships
+SETUP_HOOK = f"{__name__}.install_when_imported"
 log = logging.getLogger(__name__)
+
+
+def wanted() -> bool:
+    """Whether eo-ray should patch Ray Data here (not when ``EO_RAY_STOCK_RAY_DATA=1``)."""
+    return os.environ.get(STOCK_ENV, "") not in ("1", "true", "yes")
+
+
+def install() -> bool:
+    """Both workarounds in this process (imports Ray Data); whether both are in place."""
+    if not wanted():
+        return False
+    limits = use_cluster_until_reserved()
+    waits = wake_on_first_ready()
+    return limits and waits
+
+
+def install_when_imported() -> None:
+    """Worker setup hook: both workarounds, applied when this process imports Ray Data.
+
+    Never raises (a setup hook that fails would fail the worker); at once if Ray Data is
+    already imported.
+    """
+    if not wanted():
+        return
+    if "ray.data" in sys.modules:
+        _install_quietly()
+    elif not any(isinstance(f, _AfterRayDataImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterRayDataImport())
+
+
+def _install_quietly() -> None:
+    try:
+        install()
+    except Exception as exc:  # noqa: BLE001 - a workaround must never break a worker
+        log.debug("Could not patch Ray Data in this worker: %s", exc)
+
+
+class _AfterRayDataImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: when ``ray.data`` is first imported, it has the real finders
+    find it and runs :func:`install` once the package's module body has run."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name != "ray.data":
+            return None
+        sys.meta_path.remove(self)  # once only, and not for the finders asked below
+        for finder in sys.meta_path:
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        body = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            body(module)
+            _install_quietly()
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def use_cluster_until_reserved() -> bool:

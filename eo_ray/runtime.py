@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from eo_ray import _ray_data
 from eo_ray.errors import ConfigError, RuntimeConnectionError
 from eo_ray.storage import Workspace, set_workspace, workspace
 
@@ -18,6 +19,7 @@ _PROPAGATED_ENV = (
     "EO_RAY_CACHE",
     "EO_RAY_ONLINE",
     "AWS_ENDPOINT_URL",
+    "EO_RAY_STOCK_RAY_DATA",
 )
 
 
@@ -98,8 +100,12 @@ def init(
         }
         # Inside `ray job submit` the job's runtime_env (working_dir, env vars) applies;
         # passing another one here would replace it.
+        # There, workers get eo-ray's Ray Data workarounds only if the job's runtime_env
+        # names the hook (see eo_ray/_ray_data.py).
         if not os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR"):
             kwargs["runtime_env"] = {"env_vars": env_vars}
+            if _ray_data.wanted():
+                kwargs["runtime_env"]["worker_process_setup_hook"] = _ray_data.SETUP_HOOK
         if address:
             _check_reachable(address)
             try:
@@ -115,10 +121,9 @@ def init(
                 num_gpus=num_gpus,
                 **kwargs,
             )
-    from eo_ray._ray_data import use_cluster_until_reserved, wake_on_first_ready
-
-    use_cluster_until_reserved()  # Datasets use every CPU from their first second
-    wake_on_first_ready()  # and hand a finished task's CPU on at once
+    # Datasets use every CPU from their first second and hand a finished task's CPU on at
+    # once (in the driver here; in workers through the setup hook above).
+    _ray_data.install()
     try:
         from ray.data import DataContext
 

@@ -118,6 +118,52 @@ def test_ray_data_acts_on_the_first_finished_task(ray_session):
     assert state.ray.wait([slow], num_returns=1, timeout=0) == ([slow], [])
 
 
+def test_a_process_gets_the_workarounds_when_it_imports_ray_data():
+    # The worker setup hook must not import Ray Data itself (0.7 s per worker), only patch
+    # it once something in the worker does; a fresh interpreter stands in for a worker.
+    probe = (
+        "import sys\n"
+        "from eo_ray import _ray_data\n"
+        "_ray_data.install_when_imported()\n"
+        "_ray_data.install_when_imported()\n"  # a second call adds no second finder
+        "import ray\n"
+        "assert 'ray.data' not in sys.modules\n"
+        "import ray.data\n"
+        "from ray.data._internal.execution import streaming_executor_state as state\n"
+        "from ray.data._internal.execution.resource_manager import ResourceManager\n"
+        "assert isinstance(state.ray, _ray_data._WakeOnFirstReady)\n"
+        "assert getattr(ResourceManager.__init__, _ray_data._MARK)\n"
+        "assert not any(isinstance(f, _ray_data._AfterRayDataImport) for f in sys.meta_path)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    stock = {**os.environ, "EO_RAY_STOCK_RAY_DATA": "1"}
+    unpatched = probe.replace("assert isinstance(", "assert not isinstance(")
+    unpatched = unpatched.replace("assert getattr(", "assert not getattr(")
+    run = subprocess.run(
+        [sys.executable, "-c", unpatched], capture_output=True, text=True, env=stock, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def test_ray_data_in_workers_gets_the_workarounds(ray_session):
+    # streaming_split (Ray Train's get_dataset_shard) runs its executor in an actor.
+    import ray
+
+    @ray.remote(num_cpus=0)
+    def patched() -> tuple[bool, bool]:
+        from ray.data._internal.execution import streaming_executor_state as state
+        from ray.data._internal.execution.resource_manager import ResourceManager
+
+        from eo_ray._ray_data import _MARK, _WakeOnFirstReady
+
+        return isinstance(state.ray, _WakeOnFirstReady), getattr(
+            ResourceManager.__init__, _MARK, False
+        )
+
+    assert ray.get(patched.remote()) == (True, True)
+
+
 @pytest.mark.parametrize("address", ["127.0.0.1:1", "ray://127.0.0.1:1"])
 def test_unreachable_address_is_one_clear_line(address):
     with pytest.raises(RuntimeConnectionError) as err:
