@@ -16,7 +16,9 @@ the coordinator existed; once the coordinator has answered, its reservation appl
 another runs is noticed only when the 0.1 s timeout expires, and its CPU stays idle until
 then (ray-project/ray#42377, #45934, both open). With read tasks of 0.2 s that idled a
 fifth of each core. :func:`wake_on_first_ready` makes that wait return as soon as any task
-has output, with every task ready by then, the way Daft's Ray runner waits.
+has output, with every task ready by then, the way Daft's Ray runner waits; except when
+nothing changed since the last wait (ready outputs held back by backpressure), where it
+waits as Ray does, so that a slow consumer does not make the loop spin.
 
 **In workers too.** Ray Data also runs executors outside the driver: ``streaming_split``,
 which Ray Train's ``get_dataset_shard`` reads from, runs one in a coordinator actor.
@@ -35,6 +37,7 @@ import importlib.abc
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
@@ -155,11 +158,15 @@ class _WakeOnFirstReady:
     """Stands in for the ``ray`` module inside Ray Data's executor-state module.
 
     Everything is Ray's own except ``wait``: a wait for several refs returns once any of
-    them is ready (or at the timeout), with all of them that are ready by then.
+    them is ready (or at the timeout), with all of them that are ready by then. When the
+    same refs are ready as at this thread's last wait, and the others still are not, the
+    ready ones are being held back (their operator is under backpressure, the consumer
+    being slower): then it waits as Ray does, or the executor's loop would spin a core.
     """
 
     def __init__(self, ray_module: Any) -> None:
         self._ray = ray_module
+        self._last = threading.local()  # one executor loop per thread
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ray, name)
@@ -169,8 +176,13 @@ class _WakeOnFirstReady:
             return self._ray.wait(refs, num_returns=num_returns, **kwargs)
         first, _ = self._ray.wait(refs, num_returns=1, **kwargs)
         if not first:  # the timeout: nothing is ready
+            self._last.seen = None
             return first, list(refs)
-        return self._ray.wait(refs, num_returns=num_returns, **{**kwargs, "timeout": 0})
+        ready, rest = self._ray.wait(refs, num_returns=num_returns, **{**kwargs, "timeout": 0})
+        if rest and getattr(self._last, "seen", None) == (list(refs), ready):
+            ready, rest = self._ray.wait(refs, num_returns=num_returns, **kwargs)
+        self._last.seen = (list(refs), list(ready))
+        return ready, rest
 
 
 def wake_on_first_ready() -> bool:

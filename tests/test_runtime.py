@@ -111,6 +111,12 @@ def test_ray_data_acts_on_the_first_finished_task(ray_session):
     ready, rest = state.ray.wait([quick, slow], num_returns=2, timeout=30, fetch_local=False)
     assert (ready, rest) == ([quick], [slow])
     assert time.monotonic() - started < 15  # returned at the first ready ref, not at timeout
+    # The same ready and the same not ready as last time: the ready output is held back
+    # (backpressure), so it waits as Ray does instead of returning at once in a loop.
+    started = time.monotonic()
+    ready, rest = state.ray.wait([quick, slow], num_returns=2, timeout=1, fetch_local=False)
+    assert (ready, rest) == ([quick], [slow])
+    assert time.monotonic() - started >= 0.9
     ray.get(gate.open.remote())
     assert ray.get(slow) == 2
     ready, rest = state.ray.wait([quick, slow], num_returns=2, timeout=30)  # all ready ones
