@@ -17,12 +17,22 @@ worker's idle time before each trial (hand-off latency).
     python benchmarks/hpo_scale.py                       # 8, 32, 128 workers
     python benchmarks/hpo_scale.py --quick               # 8 and 32 workers, fewer trials
     python benchmarks/hpo_scale.py --workers 8,32,128,256 --trials-per-worker 8
+    python benchmarks/hpo_scale.py --workers 2,4,8,16 --trials-per-worker 12 --heartbeat 0 \
+        --order random --seed 1                        # dedicated workers, as Maggy's runs
+
+Trials replay the recorded curves in turn (``--order cyclic``, the default) or drawn at
+random with replacement (``--order random --seed N``: another search over the same
+population of trials). A sleeping worker needs no core, so every worker here behaves as a
+worker with a core of its own: in the synchronous baseline a batch's slowest trial does
+not speed up when its batch-mates finish (with real CNN trials on fewer cores than workers
+it does, and the baseline loses less to its barriers than on a cluster).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 import time
@@ -41,6 +51,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--time-scale", type=float, default=1.0, help="replayed epoch time factor")
     p.add_argument("--heartbeat", type=float, default=0.5, help="heartbeat interval (s)")
     p.add_argument("--no-sync", action="store_true", help="skip the synchronous baseline")
+    p.add_argument("--order", choices=["cyclic", "random"], default="cyclic")
+    p.add_argument("--seed", type=int, default=0, help="draws of --order random")
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()
     if args.quick:
@@ -71,18 +83,21 @@ def main() -> None:
     cpus = eo.info().resources.get("CPU", 2)
     print(
         f"hpo_scale: {len(curves)} recorded CNN curves replayed at x{args.time_scale} time, "
-        f"{args.trials_per_worker} trials per worker, heartbeat {args.heartbeat} s, {cpus:g} CPUs"
+        f"{args.trials_per_worker} trials per worker ({args.order} order, seed {args.seed}), "
+        f"heartbeat {args.heartbeat} s, {cpus:g} CPUs"
     )
     print(
         "  workers  trials  start s  async s  sync s  ratio  stopped  util(queued)  util(to end)"
-        "  gap p50/p99/max ms  drain s  sync util"
+        "  gap p50/p99/max ms  drain s  sync util  best sync/async"
     )
     for w in [int(x) for x in args.workers.split(",")]:
         n = w * args.trials_per_worker
-        trials = [
-            {"curve": curves[i % len(curves)], "epoch_s": epoch_s[i % len(curves)], "i": i}
+        rng = random.Random(f"{args.seed}-{w}")
+        picks = [
+            i % len(curves) if args.order == "cyclic" else rng.randrange(len(curves))
             for i in range(n)
         ]
+        trials = [{"curve": curves[k], "epoch_s": epoch_s[k], "i": i} for i, k in enumerate(picks)]
         common = {
             "workers": w,
             "resources_per_worker": {"CPU": min(1.0, (cpus - 0.5) / w)},
@@ -118,12 +133,13 @@ def main() -> None:
         tl = asy.timeline()
         sync_s = sync.wall_s if sync else float("nan")
         sync_util = sync.timeline().utilisation if sync else float("nan")
+        sync_best = sync.best_value if sync else float("nan")
         gaps = f"{tl.gap_ms(0.5):.0f}/{tl.gap_ms(0.99):.0f}/{max(tl.gaps) * 1000:.0f}"
         print(
             f"  {w:7d}  {n:6d}  {asy.startup_s:7.1f}  {asy.wall_s:7.1f}  {sync_s:6.1f}  "
             f"{asy.wall_s / sync_s:5.3f}  {asy.count('stopped'):7d}  "
             f"{tl.utilisation_while_queued:12.3f}  {tl.utilisation:12.3f}  {gaps:>18s}  "
-            f"{tl.drain_s:7.2f}  {sync_util:9.3f}",
+            f"{tl.drain_s:7.2f}  {sync_util:9.3f}  {sync_best:.4f}/{asy.best_value:.4f}",
             flush=True,
         )
     eo.shutdown()
