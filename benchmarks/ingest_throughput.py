@@ -4,21 +4,26 @@ The limit is plain rasterio: one process, no framework, each file opened once, e
 of each band read into one bands x height x width array (what ``read_chips`` yields).
 ``read_chips`` runs on a local Ray started with ``num_cpus`` = 1 and = all cores (Ray runs
 at most that many read tasks at once; the driver and Ray's own processes are not pinned),
-and the driver consumes the Dataset as a trainer does (``iter_batches`` of numpy arrays)
-or materialises it (``--consume materialize``). Each measured run covers the scene many
-times (``--mb`` of chips per run) so that Ray Data's fixed start-up is not the whole
-measurement; the time of a run includes planning, reading and consuming. Each read_chips
-run follows a limit run of the same windows, so that both see the same machine (a shared
-VM's speed drifts by tens of percent within minutes); the ratio is the median of the
-pairs' ``limit time / read_chips time``, and the ratio per core used is that over
-``cores``, the goal being >= 0.8. Both sides' CPU seconds are counted too, for every
-process on the machine (``/proc/stat``: driver, Ray workers and Ray's own processes): the
-"CPU work ratio" (limit CPU / read_chips CPU, median of the pairs) is the ratio per core
-that read_chips would reach with every core busy, so it separates work read_chips does on
-top of the limit from cores left idle.
-A last column shows Ray Data alone (a source making rows of the same count and bytes in
-blocks of read_chips' size, consumed the same way, no I/O): what Ray Data's own data path
-delivers here, the ceiling of any reader built on it.
+and the driver consumes the Dataset as a trainer does (``iter_batches`` of numpy arrays),
+materialises it (``--consume materialize``), or hands ``streaming_split`` shards to
+``--split`` actors that each read one as a Ray Train worker does (``--consume split``).
+Each measured run covers the scene many times (``--mb`` of chips per run) so that Ray
+Data's fixed start-up is not the whole measurement; the time of a run includes planning,
+reading and consuming. Each read_chips run follows a limit run of the same windows, so that
+both see the same machine (a shared VM's speed drifts by tens of percent within minutes);
+the ratio is the median of the pairs' ``limit time / read_chips time``, and the ratio per
+core used is that over ``cores``, the goal being >= 0.8. Both sides' CPU seconds are
+counted too, for every process on the machine (``/proc/stat``: driver, Ray workers and
+Ray's own processes): the "CPU work ratio" (limit CPU / read_chips CPU, median of the
+pairs) is the ratio per core that read_chips would reach with every core busy, so it
+separates work read_chips does on top of the limit from cores left idle. The "Ray Data
+alone" column is a source making rows of the same count and bytes in blocks of read_chips'
+size, consumed the same way, with no I/O: what Ray Data's own data path delivers here, the
+ceiling of any reader built on it. Its CPU seconds give the last column: at the goal a chip
+may cost 1 / (0.8 x limit chips/s) CPU-s in all, whatever the cores; take away what Ray
+Data alone spends per chip, and what is left for reading is shown as a multiple of the
+limit's own CPU per chip. Under 1, the goal can only be met by a reader that is cheaper
+than plain rasterio on the same windows.
 
 Each pass over the scene is its own scene, as in an archive of many scenes: a folder of
 symbolic links to the raster files, opened anew by both sides (so neither decodes a tile
@@ -77,18 +82,6 @@ def busy_cpu_seconds() -> float | None:
 def _spent(before: float | None) -> float | None:
     after = busy_cpu_seconds()
     return None if before is None or after is None else after - before
-
-
-def stock_ray_data() -> None:
-    """Undo eo-ray's Ray Data workarounds (``eo_ray/_ray_data.py``) in this driver, to
-    measure what they are worth."""
-    import ray
-    from ray.data._internal.execution import streaming_executor_state as state
-    from ray.data._internal.execution.resource_manager import ResourceManager
-
-    state.ray = ray
-    init = ResourceManager.__init__
-    ResourceManager.__init__ = getattr(init, "__wrapped__", init)
 
 
 def limit_read(
@@ -155,14 +148,39 @@ def scene_copies(item, passes: int, root: Path) -> list:
     return scenes
 
 
-def consume(ds, how: str, batch_size: int) -> int:
-    """Rows of ``ds``, consumed like a trainer (numpy batches) or materialised."""
+def consume(ds, how: str, batch_size: int, consumers: list | None = None) -> int:
+    """Rows of ``ds``: read in numpy batches by the driver (``iter``), materialised, or
+    read in numpy batches by ``consumers`` from ``streaming_split`` (``split``: the way Ray
+    Train's workers read their shards, the executor running in a coordinator actor)."""
     if how == "materialize":
         return ds.materialize().count()
+    if how == "split":
+        import ray
+
+        shards = ds.streaming_split(len(consumers), equal=False)
+        reads = [c.rows.remote(it, batch_size) for c, it in zip(consumers, shards, strict=True)]
+        return sum(ray.get(reads))
+    return count_rows(ds, batch_size)
+
+
+def count_rows(ds_or_iterator, batch_size: int) -> int:
     rows = 0
-    for batch in ds.iter_batches(batch_size=batch_size, batch_format="numpy"):
-        rows += len(batch["image"])
+    for batch in ds_or_iterator.iter_batches(batch_size=batch_size, batch_format="numpy"):
+        rows += len(next(iter(batch.values())))
     return rows
+
+
+def split_consumers(n: int) -> list:
+    """``n`` actors that read a ``streaming_split`` shard each (no CPU asked, as trainers
+    on GPUs)."""
+    import ray
+
+    @ray.remote(num_cpus=0)
+    class Consumer:
+        def rows(self, shard, batch_size: int) -> int:
+            return count_rows(shard, batch_size)
+
+    return [Consumer.remote() for _ in range(n)]
 
 
 def bytes_source(rows: int, row_bytes: int, block_bytes: int = 16 * 2**20):
@@ -202,25 +220,40 @@ def bytes_source(rows: int, row_bytes: int, block_bytes: int = 16 * 2**20):
     return Source(), len(spans)
 
 
-def ray_data_only(chips: int, row_bytes: int, args) -> float:
-    """Seconds for Ray Data alone to make and deliver the same rows and bytes (no I/O), in
-    blocks of read_chips' size (not split further: ``override_num_blocks``, as read_chips)."""
+def ray_data_only(chips: int, row_bytes: int, args) -> tuple[float, float | None]:
+    """Seconds and machine CPU seconds (medians of ``args.runs``) for Ray Data alone to make
+    and deliver the same rows and bytes (no I/O), in blocks of read_chips' size (not split
+    further: ``override_num_blocks``, as read_chips)."""
     import ray
 
-    times = []
+    times, cpus = [], []
     for _ in range(args.runs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), busy_cpu_seconds()
         source, tasks = bytes_source(chips, row_bytes)
         ds = ray.data.read_datasource(source, override_num_blocks=tasks)
-        rows = 0
-        if args.consume == "materialize":
-            rows = ds.materialize().count()
-        else:
-            for batch in ds.iter_batches(batch_size=args.batch_size, batch_format="numpy"):
-                rows += len(batch["data"])
+        rows = consume(ds, args.consume, args.batch_size, args.consumers)
         times.append(time.perf_counter() - started)
+        cpus.append(_spent(cpu))
         assert rows == chips
-    return statistics.median(times)
+    cpu_s = None if None in cpus else statistics.median(cpus)
+    return statistics.median(times), cpu_s
+
+
+def read_allowance(row: dict) -> float | None:
+    """CPU that read_chips may spend *reading* a chip at the goal, as a multiple of the
+    limit's CPU per chip: at 0.8 x cores x the limit's chips/s, a chip may cost
+    1 / (0.8 x limit chips/s) CPU-s in all (whatever the cores), and Ray Data alone
+    already spends its share of that delivering the same rows. Below about 1, the goal
+    asks for a read cheaper than plain rasterio's. Only for runs on every core of the
+    machine: with fewer, the driver and Ray's own processes run on the others."""
+    if row.get("ray_data_cpu_s") is None or not row.get("limit_cpu_s"):
+        return None
+    if row["cores"] < row.get("machine_cores", os.cpu_count() or 1):
+        return None  # the driver and Ray's own processes use the cores Ray was not given
+    chips = row["chips"]
+    total = 1 / (0.8 * row["limit_chips_s"])
+    reading = total - row["ray_data_cpu_s"] / chips
+    return reading / (statistics.median(row["limit_cpu_s"]) / chips)
 
 
 def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> list[dict]:
@@ -245,11 +278,11 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
     rows = []
     for n in cores:
         eo.init(num_cpus=n)
-        if args.stock_ray_data:
-            stock_ray_data()
         ray.data.DataContext.get_current().enable_progress_bars = False
+        args.consumers = split_consumers(args.split) if args.consume == "split" else None
         options = {"max_nodata": 1.0}
-        consume(ingest.read_chips(source[:2], size, stride, bands, **options), args.consume, 64)
+        warm = ingest.read_chips(source[:2], size, stride, bands, **options)
+        consume(warm, args.consume, 64, args.consumers)
         limit_times, times, ratios, limit_cpu, ray_cpu = [], [], [], [], []
         for _ in range(args.runs):  # the limit and read_chips in turn: same machine state
             started, cpu = time.perf_counter(), busy_cpu_seconds()
@@ -258,14 +291,15 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
             limit_cpu.append(_spent(cpu))
             started, cpu = time.perf_counter(), busy_cpu_seconds()
             ds = ingest.read_chips(source, size, stride, bands, **options)
-            got = consume(ds, args.consume, args.batch_size)
+            got = consume(ds, args.consume, args.batch_size, args.consumers)
             times.append(time.perf_counter() - started)
             ray_cpu.append(_spent(cpu))
             if got != chips:
                 sys.exit(f"read_chips returned {got} chips, expected {chips}")
             del ds
             ratios.append(limit_times[-1] / times[-1])
-        bare_s = ray_data_only(chips, int(nbytes // chips), args)
+        bare_s, bare_cpu = ray_data_only(chips, int(nbytes // chips), args)
+        args.consumers = None
         eo.shutdown()
         ray_s = statistics.median(times)
         limit_s = statistics.median(limit_times)
@@ -281,6 +315,7 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
                 "blocksize": args.blocksize if args.compress != "none" else None,
                 "chip": f"{size} px / stride {stride}",
                 "cores": n,
+                "machine_cores": os.cpu_count(),
                 "passes": passes,
                 "chips": chips,
                 "mb": nbytes / 2**20,
@@ -297,6 +332,7 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
                 "mb_s": nbytes / 2**20 / ray_s,
                 "ray_data_s": bare_s,
                 "ray_data_chips_s": chips / bare_s,
+                "ray_data_cpu_s": bare_cpu,
                 "ratio": ratio,
                 "per_core": ratio / n,
             }
@@ -313,8 +349,9 @@ def render(rows: list[dict], header: str) -> str:
         "| raster | files | chips (size / stride) | cores | chips per run | MB per run "
         "| limit chips/s | limit MB/s | read_chips chips/s | read_chips MB/s | ratio "
         "| ratio per core (goal >= 0.8) | CPU s per run, limit / read_chips "
-        "| CPU work ratio | Ray Data alone, same rows: chips/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU work ratio | Ray Data alone, same rows: chips/s "
+        "| reading CPU allowed at the goal, x limit's |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         files = _files_label(r.get("compress", "none"), r.get("blocksize"))
@@ -332,9 +369,13 @@ def render(rows: list[dict], header: str) -> str:
             f"| {r['mb']:.0f} "
             f"| {r['limit_chips_s']:.0f} | {r['limit_mb_s']:.0f} | {r['chips_s']:.0f} "
             f"| {r['mb_s']:.0f} | {r['ratio']:.2f} | {r['per_core']:.2f} | {cpu} | {work} "
-            f"| {r['ray_data_chips_s']:.0f} |"
+            f"| {r['ray_data_chips_s']:.0f} | {_or_dash(read_allowance(r))} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _or_dash(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _files_label(compress: str, blocksize: int | None) -> str:
@@ -353,8 +394,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs (median reported)")
     parser.add_argument("--cores", type=int, nargs="*", default=None, help="default: 1 and all")
     parser.add_argument(
-        "--consume", choices=("iter", "materialize"), default="iter", help="how the driver reads"
+        "--consume",
+        choices=("iter", "materialize", "split"),
+        default="iter",
+        help="the driver reads batches, materialises, or --split actors read a shard each",
     )
+    parser.add_argument("--split", type=int, default=2, help="shards of --consume split")
     parser.add_argument("--batch-size", type=int, default=128, help="rows per iter_batches batch")
     parser.add_argument(
         "--compress",
@@ -378,6 +423,8 @@ def main() -> None:
         print(render(rows, "(rendered from " + ", ".join(map(str, args.render)) + ")"))
         return
     cores = args.cores or sorted({1, os.cpu_count() or 1})
+    if args.stock_ray_data:  # before Ray starts: the driver and the workers alike
+        os.environ["EO_RAY_STOCK_RAY_DATA"] = "1"
 
     import eo_ray as eo
     from eo_ray import ingest
