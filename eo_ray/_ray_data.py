@@ -16,9 +16,9 @@ the coordinator existed; once the coordinator has answered, its reservation appl
 another runs is noticed only when the 0.1 s timeout expires, and its CPU stays idle until
 then (ray-project/ray#42377, #45934, both open). With read tasks of 0.2 s that idled a
 fifth of each core. :func:`wake_on_first_ready` makes that wait return as soon as any task
-has output, with every task ready by then, the way Daft's Ray runner waits; except when
-nothing changed since the last wait (ready outputs held back by backpressure), where it
-waits as Ray does, so that a slow consumer does not make the loop spin.
+has output, with every task ready by then, the way Daft's Ray runner waits. When nothing
+changed since the last wait (ready outputs held back by backpressure), it pauses 10 ms
+first, so that a slow consumer does not make the loop spin.
 
 **In workers too.** Ray Data also runs executors outside the driver: ``streaming_split``,
 which Ray Train's ``get_dataset_shard`` reads from, runs one in a coordinator actor.
@@ -38,6 +38,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
@@ -46,6 +47,7 @@ from typing import Any
 _MARK = "_eo_ray_uses_cluster_until_reserved"
 STOCK_ENV = "EO_RAY_STOCK_RAY_DATA"  # "1": leave Ray Data as it ships
 SETUP_HOOK = f"{__name__}.install_when_imported"
+PAUSE_S = 0.01  # the executor loop's pause when nothing changed since its last wait
 log = logging.getLogger(__name__)
 
 
@@ -159,9 +161,10 @@ class _WakeOnFirstReady:
 
     Everything is Ray's own except ``wait``: a wait for several refs returns once any of
     them is ready (or at the timeout), with all of them that are ready by then. When the
-    same refs are ready as at this thread's last wait, and the others still are not, the
-    ready ones are being held back (their operator is under backpressure, the consumer
-    being slower): then it waits as Ray does, or the executor's loop would spin a core.
+    same refs are ready as at this thread's last wait, their outputs may be held back (an
+    operator under backpressure, its consumer being slower) and would be returned again
+    at once, in a loop that spins a core: then it first pauses, up to :data:`PAUSE_S`,
+    for one of the others. (Ray's own wait spins when every task is held back.)
     """
 
     def __init__(self, ray_module: Any) -> None:
@@ -178,11 +181,22 @@ class _WakeOnFirstReady:
         if not first:  # the timeout: nothing is ready
             self._last.seen = None
             return first, list(refs)
-        ready, rest = self._ray.wait(refs, num_returns=num_returns, **{**kwargs, "timeout": 0})
-        if rest and getattr(self._last, "seen", None) == (list(refs), ready):
-            ready, rest = self._ray.wait(refs, num_returns=num_returns, **kwargs)
+        now = {**kwargs, "timeout": 0}
+        ready, rest = self._ray.wait(refs, num_returns=num_returns, **now)
+        if getattr(self._last, "seen", None) == (list(refs), ready):
+            self._pause(rest, kwargs)
+            ready, rest = self._ray.wait(refs, num_returns=num_returns, **now)
         self._last.seen = (list(refs), list(ready))
         return ready, rest
+
+    def _pause(self, waiting: list[Any], kwargs: dict[str, Any]) -> None:
+        """Up to :data:`PAUSE_S` for any of ``waiting`` to become ready."""
+        timeout = kwargs.get("timeout")
+        pause = PAUSE_S if timeout is None else min(timeout, PAUSE_S)
+        if waiting:
+            self._ray.wait(waiting, num_returns=1, **{**kwargs, "timeout": pause})
+        else:
+            time.sleep(pause)
 
 
 def wake_on_first_ready() -> bool:

@@ -111,17 +111,45 @@ def test_ray_data_acts_on_the_first_finished_task(ray_session):
     ready, rest = state.ray.wait([quick, slow], num_returns=2, timeout=30, fetch_local=False)
     assert (ready, rest) == ([quick], [slow])
     assert time.monotonic() - started < 15  # returned at the first ready ref, not at timeout
-    # The same ready and the same not ready as last time: the ready output is held back
-    # (backpressure), so it waits as Ray does instead of returning at once in a loop.
-    started = time.monotonic()
-    ready, rest = state.ray.wait([quick, slow], num_returns=2, timeout=1, fetch_local=False)
-    assert (ready, rest) == ([quick], [slow])
-    assert time.monotonic() - started >= 0.9
     ray.get(gate.open.remote())
     assert ray.get(slow) == 2
     ready, rest = state.ray.wait([quick, slow], num_returns=2, timeout=30)  # all ready ones
     assert (ready, rest) == ([quick, slow], [])
     assert state.ray.wait([slow], num_returns=1, timeout=0) == ([slow], [])
+
+
+class _FakeRay:
+    """``ray.wait`` over named refs, some of them ready; records every wait."""
+
+    def __init__(self, ready: set[str]) -> None:
+        self.ready, self.calls = ready, []
+
+    def wait(self, refs, *, num_returns=1, timeout=None, **_):
+        self.calls.append((list(refs), num_returns, timeout))
+        done = [r for r in refs if r in self.ready]
+        return done[: max(num_returns, len(done))], [r for r in refs if r not in self.ready]
+
+
+def test_the_early_wake_pauses_when_nothing_changed(monkeypatch):
+    # Outputs held back by backpressure stay ready: returning them at once, wait after
+    # wait, would spin the executor's loop. The same answer twice running pauses first.
+    from eo_ray import _ray_data
+
+    fake = _FakeRay({"a"})
+    wake = _ray_data._WakeOnFirstReady(fake)
+    slept = []
+    monkeypatch.setattr(_ray_data.time, "sleep", slept.append)
+    assert wake.wait(["a", "b"], num_returns=2, timeout=0.1) == (["a"], ["b"])
+    assert len(fake.calls) == 2  # the first ready one, then all that are ready: no pause
+    assert wake.wait(["a", "b"], num_returns=2, timeout=0.1) == (["a"], ["b"])
+    assert (["b"], 1, _ray_data.PAUSE_S) in fake.calls[2:]  # paused for the other one
+    fake.ready.add("b")
+    calls = len(fake.calls)
+    assert wake.wait(["a", "b"], num_returns=2, timeout=0.1) == (["a", "b"], [])
+    assert len(fake.calls) == calls + 2  # something changed: no pause
+    assert not slept
+    assert wake.wait(["a", "b"], num_returns=2, timeout=0.1) == (["a", "b"], [])
+    assert slept == [_ray_data.PAUSE_S]  # all held back: a short sleep, not a spin
 
 
 def test_a_process_gets_the_workarounds_when_it_imports_ray_data():
