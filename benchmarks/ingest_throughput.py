@@ -220,7 +220,9 @@ def bytes_source(rows: int, row_bytes: int, block_bytes: int = 16 * 2**20):
     return Source(), len(spans)
 
 
-def ray_data_only(chips: int, row_bytes: int, args) -> tuple[float, float | None]:
+def ray_data_only(
+    chips: int, row_bytes: int, args, consumers: list | None
+) -> tuple[float, float | None]:
     """Seconds and machine CPU seconds (medians of ``args.runs``) for Ray Data alone to make
     and deliver the same rows and bytes (no I/O), in blocks of read_chips' size (not split
     further: ``override_num_blocks``, as read_chips)."""
@@ -231,7 +233,7 @@ def ray_data_only(chips: int, row_bytes: int, args) -> tuple[float, float | None
         started, cpu = time.perf_counter(), busy_cpu_seconds()
         source, tasks = bytes_source(chips, row_bytes)
         ds = ray.data.read_datasource(source, override_num_blocks=tasks)
-        rows = consume(ds, args.consume, args.batch_size, args.consumers)
+        rows = consume(ds, args.consume, args.batch_size, consumers)
         times.append(time.perf_counter() - started)
         cpus.append(_spent(cpu))
         assert rows == chips
@@ -279,10 +281,10 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
     for n in cores:
         eo.init(num_cpus=n)
         ray.data.DataContext.get_current().enable_progress_bars = False
-        args.consumers = split_consumers(args.split) if args.consume == "split" else None
+        consumers = split_consumers(args.split) if args.consume == "split" else None
         options = {"max_nodata": 1.0}
         warm = ingest.read_chips(source[:2], size, stride, bands, **options)
-        consume(warm, args.consume, 64, args.consumers)
+        consume(warm, args.consume, 64, consumers)
         limit_times, times, ratios, limit_cpu, ray_cpu = [], [], [], [], []
         for _ in range(args.runs):  # the limit and read_chips in turn: same machine state
             started, cpu = time.perf_counter(), busy_cpu_seconds()
@@ -291,15 +293,15 @@ def measure(key: str, item, size: int, stride: int, args, cores: list[int]) -> l
             limit_cpu.append(_spent(cpu))
             started, cpu = time.perf_counter(), busy_cpu_seconds()
             ds = ingest.read_chips(source, size, stride, bands, **options)
-            got = consume(ds, args.consume, args.batch_size, args.consumers)
+            got = consume(ds, args.consume, args.batch_size, consumers)
             times.append(time.perf_counter() - started)
             ray_cpu.append(_spent(cpu))
             if got != chips:
                 sys.exit(f"read_chips returned {got} chips, expected {chips}")
             del ds
             ratios.append(limit_times[-1] / times[-1])
-        bare_s, bare_cpu = ray_data_only(chips, int(nbytes // chips), args)
-        args.consumers = None
+        bare_s, bare_cpu = ray_data_only(chips, int(nbytes // chips), args, consumers)
+        del consumers  # the actors go with this Ray
         eo.shutdown()
         ray_s = statistics.median(times)
         limit_s = statistics.median(limit_times)
