@@ -26,6 +26,7 @@ _STAGES = (
     "experiments",
     "train",
     "models",
+    "mapping",
     "serving",
     "monitoring",
     "analysis",

@@ -8,6 +8,8 @@ experiment, training run), so serving can start from ``eo.models.best(name, "acc
 from __future__ import annotations
 
 from eo_ray.models._formats import FORMATS, ModelFormat, get_format
+from eo_ray.models._runner import ModelOutputError, ModelRunner
+from eo_ray.models._signature import INPUTS, Preprocess, Signature
 from eo_ray.models.errors import (
     MetricNotFoundError,
     ModelFormatError,
@@ -24,12 +26,17 @@ def list(name: str | None = None) -> list[ModelVersion]:
 
 __all__ = [
     "FORMATS",
+    "INPUTS",
     "MetricNotFoundError",
     "ModelFormat",
     "ModelFormatError",
     "ModelNotFoundError",
+    "ModelOutputError",
     "ModelRegistryError",
+    "ModelRunner",
     "ModelVersion",
+    "Preprocess",
+    "Signature",
     "best",
     "get",
     "get_format",

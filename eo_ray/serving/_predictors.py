@@ -22,7 +22,7 @@ class Predictor:
         self.spec = self._spec(signature)
 
     def _spec(self, signature: dict[str, Any] | None) -> InputSpec:
-        if signature:
+        if signature and signature.get("shape") is not None:
             return InputSpec(shape=tuple(signature["shape"]), dtype=signature["dtype"])
         return InputSpec()
 
@@ -60,7 +60,7 @@ class SklearnPredictor(Predictor):
             return InputSpec(
                 shape=(len(names),), dtype="float64", feature_names=tuple(map(str, names))
             )
-        if signature:
+        if signature and signature.get("shape") is not None:
             return InputSpec(shape=tuple(signature["shape"]), dtype=signature["dtype"])
         return InputSpec(shape=None if n is None else (int(n),), dtype="float64")
 
