@@ -14,13 +14,13 @@ from eo_ray.ablation.ablators import Ablator, Variant, make_ablator
 from eo_ray.ablation.errors import AllTrialsFailedError, StudyError
 from eo_ray.ablation.study import BASE, AblationStudy, _is_feature_view
 from eo_ray.ablation.surgery import ablate
-from eo_ray.experiments import Run, RunStatus
-from eo_ray.experiments import start as start_record
 from eo_ray.hpo import NoStopping, TrialList, TrialStatus, WorkerPool, run_trials
 from eo_ray.hpo import start_state_actor as start_trial_state
 from eo_ray.storage import validate_name
+from eo_ray.tracking import Run, RunStatus
+from eo_ray.tracking import start as start_record
 
-ENTRY_POINT = "eo_ray.ablation._run:rerun_study"
+ENTRY_POINT = "eo_ray.ablation:run"
 
 
 class _Journal:
@@ -273,12 +273,3 @@ def run(
         )
     record.finish(RunStatus.COMPLETED, summary)
     return result
-
-
-def rerun_study(record: Any, fn: Any, call: dict[str, Any]) -> AblationResult:
-    """Entry point of ``eo.experiments.rerun`` for studies: the recorded function, study and
-    arguments (a feature view study reads the view again into a new training dataset)."""
-    if fn is None:
-        raise StudyError(f"Experiment {record.id} recorded no function to re-run.")
-    call = dict(call)
-    return run(fn, call.pop("study"), name=record.name, **call)

@@ -13,12 +13,12 @@ from typing import Any
 
 import cloudpickle
 
-from eo_ray.experiments._code import dumps_by_value
 from eo_ray.hpo._reporter import TrainFn, TrialOutcome
 from eo_ray.hpo._state import SearchState
 from eo_ray.hpo._trial import TrialSpec, TrialStatus
 from eo_ray.hpo._worker import DECISION_WAIT, HEARTBEATS, TrialWorker
 from eo_ray.hpo.errors import SearchConfigError
+from eo_ray.tracking import dumps_by_value
 
 
 def actor_options(resources: Mapping[str, float]) -> dict[str, Any]:

@@ -10,8 +10,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from eo_ray.experiments import ExperimentRecord, Run, RunStatus, list_experiments
-from eo_ray.experiments import start as start_record
 from eo_ray.hpo._progress import SearchProgress
 from eo_ray.hpo._result import SearchResult
 from eo_ray.hpo._runtime import WorkerPool, actor_options, run_trials, start_state_actor
@@ -21,8 +19,10 @@ from eo_ray.hpo.errors import AllTrialsFailedError, SearchConfigError
 from eo_ray.hpo.optimizers import GridSearch, Optimizer, TrialList, make_optimizer
 from eo_ray.hpo.stopping import StoppingRule, make_stopping_rule
 from eo_ray.storage import validate_name, workspace
+from eo_ray.tracking import ExperimentRecord, Run, RunStatus, list_experiments
+from eo_ray.tracking import start as start_record
 
-ENTRY_POINT = "eo_ray.hpo._search:rerun_search"
+ENTRY_POINT = "eo_ray.hpo:search"  # what re-runs a search of any kind
 
 
 class TrialJournal:
@@ -325,13 +325,3 @@ def _kill(actor: Any) -> None:
 
     with contextlib.suppress(Exception):  # already dead is fine
         ray.kill(actor, no_restart=True)
-
-
-def rerun_search(record: ExperimentRecord, fn: Any, call: dict[str, Any]) -> SearchResult:
-    """Entry point of ``eo.experiments.rerun`` for searches: same function, same arguments."""
-    if fn is None:
-        raise SearchConfigError(f"Experiment {record.id} recorded no function to re-run.")
-    call = dict(call)
-    space = call.pop("space")
-    num_trials = call.pop("num_trials")
-    return search(fn, space, num_trials, name=record.name, kind=record.kind, **call)
