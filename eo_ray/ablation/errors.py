@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from eo_ray.errors import EoRayError
+# Every trial of a study failed: the one error of the trial runtime that studies share with
+# searches (``eo_ray.hpo.AllTrialsFailedError``), kept under this name too.
+from eo_ray.hpo.errors import AllTrialsFailedError
 
 
 class AblationError(EoRayError):
@@ -22,5 +25,10 @@ class DataLeakError(AblationError):
     """A trial's data still holds a feature the trial ablates (raised by the runtime check)."""
 
 
-class AllTrialsFailedError(AblationError):
-    """Every trial of a study failed; the message quotes the first failure."""
+__all__ = [
+    "AblationError",
+    "AllTrialsFailedError",
+    "DataLeakError",
+    "StudyError",
+    "SurgeryError",
+]
