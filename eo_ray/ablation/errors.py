@@ -1,10 +1,12 @@
-"""Errors of ablation studies: each says what was wrong and what to do."""
+"""Errors of ablation studies: each says what was wrong and what to do.
+
+``AllTrialsFailedError`` (every trial of a study failed) is the trial runtime's one error,
+shared with searches: ``eo_ray.hpo.AllTrialsFailedError`` under this name too.
+"""
 
 from __future__ import annotations
 
 from eo_ray.errors import EoRayError
-# Every trial of a study failed: the one error of the trial runtime that studies share with
-# searches (``eo_ray.hpo.AllTrialsFailedError``), kept under this name too.
 from eo_ray.hpo.errors import AllTrialsFailedError
 
 
