@@ -62,6 +62,7 @@ class Import:
 
 
 def module_name(path: Path) -> str:
+    """The dotted name of the module in ``path`` (a package by its folder's name)."""
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -75,7 +76,8 @@ def is_module(name: str) -> bool:
 
 
 def stage_of(module: str) -> str:
-    """The stage package of an eo_ray module (BASE for the top-level modules)."""
+    """The stage package of an eo_ray module (ROOT for the package itself, BASE for its
+    top-level modules but ``cli``)."""
     parts = module.split(".")
     if len(parts) == 1:
         return ROOT
@@ -103,7 +105,8 @@ class _Collector(ast.NodeVisitor):
         self.imports: list[Import] = []
 
     def _add(self, node: ast.AST, target: str) -> None:
-        text = self.lines[node.lineno - 1].strip()
+        is_import = isinstance(node, ast.Import | ast.ImportFrom)
+        text = ast.unparse(node) if is_import else self.lines[node.lineno - 1].strip()
         found = Import(self.source, target, self.file, node.lineno, text)
         if found not in self.imports:
             self.imports.append(found)
