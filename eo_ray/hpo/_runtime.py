@@ -1,6 +1,7 @@
 """The worker-actor runtime: run trial specs on N long-lived workers, with heartbeats, a
-stopping rule and worker replacement. Reused by ablation studies and the synchronous
-Experiment API (``batched=True``: each batch waits for its slowest trial)."""
+stopping rule and worker replacement. Driven by the trial session (``_session.py``) of searches,
+ablation studies and the synchronous Experiment API (``batched=True``: each batch waits for
+its slowest trial)."""
 
 from __future__ import annotations
 
