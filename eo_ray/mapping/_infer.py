@@ -68,12 +68,14 @@ class WindowPredictor:
         if settings.send_proba:
             proba = np.full((n, self.n_classes, h, w), np.nan, dtype=np.float32)
         for chunk in self._chunks(np.flatnonzero(~skipped)):
+            if proba is None:  # class indices only: argmax of the model's own scores
+                classes[chunk] = self._classes(images[chunk], valid[chunk])  # type: ignore[index]
+                continue
             p = self._predict(images[chunk], valid[chunk])
+            proba[chunk] = p
             if classes is not None:
                 best = np.nan_to_num(p, nan=-1.0).argmax(axis=1)
                 classes[chunk] = np.where(valid[chunk], best, settings.class_nodata)
-            if proba is not None:
-                proba[chunk] = p
         out = {k: batch[k] for k in ("item_id", "row_off", "col_off", "height", "width")}
         out["skipped"] = skipped
         if classes is not None:
@@ -87,6 +89,31 @@ class WindowPredictor:
         ``batch_size`` at a time for chip models."""
         step = self.settings.batch_size if self.runner.signature.input == "chip" else 1
         return [windows[i : i + step] for i in range(0, windows.size, step)]
+
+    def _classes(self, images: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Class indices (windows × h × w) of ``images``; nodata where not valid."""
+        n, bands, h, w = images.shape
+        nodata = self.settings.class_nodata
+        dtype = self.settings.class_dtype
+        if self.runner.signature.input == "chip":
+            best = self.runner.predict_classes(images)
+            if best.ndim == 1:  # one class per chip, painted over its window
+                best = np.broadcast_to(best[:, None, None], (n, h, w))
+            return np.where(valid, best, nodata).astype(dtype)
+        out = np.full((n, h * w), nodata, dtype=dtype)
+        step = self.settings.batch_size
+        for k in range(n):
+            pixels = images[k].reshape(bands, -1).T  # pixels × bands (a view)
+            if valid[k].all():  # the common case: contiguous runs, no index arrays
+                for start in range(0, h * w, step):
+                    part = slice(start, start + step)
+                    out[k, part] = self.runner.predict_classes(pixels[part])
+                continue
+            where = np.flatnonzero(valid[k].ravel())
+            for start in range(0, where.size, step):
+                index = where[start : start + step]
+                out[k, index] = self.runner.predict_classes(pixels[index])
+        return out.reshape(n, h, w)
 
     def _predict(self, images: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Probabilities (windows × classes × h × w) of ``images``; NaN where not valid."""

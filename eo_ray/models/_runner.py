@@ -70,6 +70,26 @@ class ModelRunner:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities of raw pixels or chips ``x`` (see the class docstring)."""
+        out = self._scores(x)
+        if out.ndim == 1:
+            return self._one_hot(out, out.shape[0])
+        return as_probabilities(out, self.n_classes, axis=1)
+
+    def predict_classes(self, x: np.ndarray) -> np.ndarray:
+        """Class indices of raw pixels or chips ``x``: pixels, chips, or chips × h × w.
+
+        The argmax of the model's own scores (logits or probabilities alike), without
+        turning them into probabilities first: the fast path for class maps.
+        """
+        out = self._scores(x)
+        if out.ndim == 1:
+            return self._indices(out)
+        if out.shape[1] != self.n_classes:
+            as_probabilities(out[:1], self.n_classes, axis=1)  # raises the shape error
+        return out.argmax(axis=1)
+
+    def _scores(self, x: np.ndarray) -> np.ndarray:
+        """The model's raw output on preprocessed ``x``, its shape checked."""
         kind = self.signature.input
         band_axis = {"pixel": 1, "series": 2, "chip": 1}[kind]
         if self.signature.preprocess is not None:
@@ -79,17 +99,13 @@ class ModelRunner:
         if kind == "series" and self.framework == "sklearn":
             x = x.reshape(len(x), -1)  # dates major, bands minor
         out = self._call(np.ascontiguousarray(x))
-        if out.ndim == 1:
-            return self._one_hot(out, out.shape[0])
-        if kind == "chip" and out.ndim == 4:
-            return as_probabilities(out, self.n_classes, axis=1)
-        if out.ndim != 2:
-            raise ModelOutputError(
-                f"The model gives outputs shaped {tuple(out.shape)} for input shaped "
-                f"{tuple(x.shape)}; a {kind} model must give one label or one score per class "
-                "for each input" + (" (or classes × h × w per chip)." if kind == "chip" else ".")
-            )
-        return as_probabilities(out, self.n_classes, axis=1)
+        if out.ndim == 1 or out.ndim == 2 or (kind == "chip" and out.ndim == 4):
+            return out
+        raise ModelOutputError(
+            f"The model gives outputs shaped {tuple(out.shape)} for input shaped "
+            f"{tuple(x.shape)}; a {kind} model must give one label or one score per class "
+            "for each input" + (" (or classes × h × w per chip)." if kind == "chip" else ".")
+        )
 
     def _call(self, x: np.ndarray) -> np.ndarray:
         if self.framework == "torch":
