@@ -18,6 +18,7 @@ package's source and imports each name when it is first looked up. ``import eo_r
 from __future__ import annotations
 
 import ast
+import copyreg
 import importlib
 import sys
 from collections.abc import Callable
@@ -69,6 +70,14 @@ class _LazyPackage(ModuleType):
         if is_submodule and export is not None and export != (self.__name__, name):
             return  # the exported object of that name wins, as with an eager import
         super().__setattr__(name, value)
+
+
+def _reduce(module: _LazyPackage) -> tuple[Callable[[str], ModuleType], tuple[str]]:
+    return importlib.import_module, (module.__name__,)
+
+
+# Pickled by name, as plain modules are (Ray's cloudpickle sends a function's module globals).
+copyreg.pickle(_LazyPackage, _reduce)
 
 
 def attach(package: str, init_file: str) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:

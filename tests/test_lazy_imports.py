@@ -88,3 +88,16 @@ assert callable(report), report
 def test_unknown_names_raise_attribute_error():
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         eo_ray.ingest.no_such_name  # noqa: B018
+
+
+def test_a_function_using_a_lazy_package_pickles_for_ray_workers():
+    import ray.cloudpickle
+
+    from eo_ray import ingest
+
+    def uses_ingest():
+        return ingest.arrow_friendly
+
+    again = ray.cloudpickle.loads(ray.cloudpickle.dumps(uses_ingest))
+    assert again() is ingest.arrow_friendly
+    assert ray.cloudpickle.loads(ray.cloudpickle.dumps(eo_ray.hpo)) is eo_ray.hpo
