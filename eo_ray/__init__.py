@@ -6,45 +6,34 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from eo_ray.runtime import info, init, is_initialized, shutdown
-from eo_ray.storage import Workspace, workspace
-
 __version__ = "0.1.0"
 
-_STAGES = (
-    "datasets",
-    "tracking",
-    "ingest",
-    "featurestore",
-    "hpo",
-    "ablation",
-    "experiments",
-    "train",
-    "models",
-    "mapping",
-    "serving",
-    "monitoring",
-    "analysis",
-    "pipelines",
-)
+if TYPE_CHECKING:  # `x as x`: re-exported, loaded on first use
+    from eo_ray import ablation as ablation
+    from eo_ray import analysis as analysis
+    from eo_ray import datasets as datasets
+    from eo_ray import experiments as experiments
+    from eo_ray import featurestore as featurestore
+    from eo_ray import hpo as hpo
+    from eo_ray import ingest as ingest
+    from eo_ray import mapping as mapping
+    from eo_ray import models as models
+    from eo_ray import monitoring as monitoring
+    from eo_ray import pipelines as pipelines
+    from eo_ray import serving as serving
+    from eo_ray import tracking as tracking
+    from eo_ray import train as train
+    from eo_ray.featurestore import feature_store as feature_store
+    from eo_ray.runtime import info, init, is_initialized, shutdown
+    from eo_ray.storage import Workspace, workspace
 
-
-def __getattr__(name: str) -> Any:
-    if name in _STAGES:
-        module = importlib.import_module(f"eo_ray.{name}")
-        globals()[name] = module
-        return module
-    if name == "feature_store":
-        from eo_ray.featurestore import feature_store
-
-        return feature_store
-    raise AttributeError(f"module 'eo_ray' has no attribute {name!r}")
-
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 __all__ = ["Workspace", "__version__", "info", "init", "is_initialized", "shutdown", "workspace"]

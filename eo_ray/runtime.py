@@ -20,6 +20,7 @@ _PROPAGATED_ENV = (
     "EO_RAY_ONLINE",
     "AWS_ENDPOINT_URL",
     "EO_RAY_STOCK_RAY_DATA",
+    "EO_RAY_RAY_DATA_FIXES",
 )
 
 
@@ -78,6 +79,7 @@ def init(
     num_gpus: int | None = None,
     progress_bars: bool = False,
     log_to_driver: bool = True,
+    ray_data_fixes: bool | None = None,
 ) -> RuntimeInfo:
     """Connect to Ray and fix the workspace root; idempotent.
 
@@ -85,6 +87,9 @@ def init(
     to this machine is started, with no dashboard and no log noise. ``home`` (or
     ``EO_RAY_HOME``) is the root URI of every store and is passed to all Ray workers.
     ``log_to_driver=False`` keeps workers' output in Ray's log files instead of the console.
+    ``ray_data_fixes=True`` (or ``EO_RAY_RAY_DATA_FIXES=1``) applies eo-ray's two Ray Data
+    workarounds (see ``eo_ray/_ray_data.py``) here and in the workers this call starts, on
+    the Ray versions they were tested with; ``False`` removes them from this process.
     """
     import ray
 
@@ -92,20 +97,17 @@ def init(
     quiet_logging()
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
-        env_vars = {k: os.environ[k] for k in _PROPAGATED_ENV if os.environ.get(k)}
         kwargs: dict = {
             "logging_level": logging.WARNING,
             "log_to_driver": log_to_driver,
             "configure_logging": True,
         }
         # Inside `ray job submit` the job's runtime_env (working_dir, env vars) applies;
-        # passing another one here would replace it.
-        # There, workers get eo-ray's Ray Data workarounds only if the job's runtime_env
-        # names the hook (see eo_ray/_ray_data.py).
+        # passing another one here would replace it. There, workers get eo-ray's Ray Data
+        # workarounds only if the job's runtime_env names the hook and sets
+        # EO_RAY_RAY_DATA_FIXES=1 (see eo_ray/_ray_data.py).
         if not os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR"):
-            kwargs["runtime_env"] = {"env_vars": env_vars}
-            if _ray_data.wanted():
-                kwargs["runtime_env"]["worker_process_setup_hook"] = _ray_data.SETUP_HOOK
+            kwargs["runtime_env"] = runtime_env(_ray_data.wanted(ray_data_fixes))
         if address:
             _check_reachable(address)
             try:
@@ -121,9 +123,12 @@ def init(
                 num_gpus=num_gpus,
                 **kwargs,
             )
-    # Datasets use every CPU from their first second and hand a finished task's CPU on at
-    # once (in the driver here; in workers through the setup hook above).
-    _ray_data.install()
+    # Opt-in: Datasets use every CPU from their first second and hand a finished task's CPU
+    # on at once (in the driver here; in workers through the setup hook above).
+    if _ray_data.wanted(ray_data_fixes):
+        _ray_data.install()
+    elif ray_data_fixes is False:
+        _ray_data.uninstall()
     try:
         from ray.data import DataContext
 
@@ -135,6 +140,16 @@ def init(
     except Exception as exc:  # noqa: BLE001 - progress bars are cosmetic; never fail init on them
         logging.getLogger(__name__).debug("Could not configure Ray Data progress: %s", exc)
     return info()
+
+
+def runtime_env(ray_data_fixes: bool) -> dict:
+    """The runtime_env of a Ray that :func:`init` starts or joins: eo-ray's settings for
+    every worker and, with ``ray_data_fixes``, the hook that applies them in workers."""
+    env_vars = {k: os.environ[k] for k in _PROPAGATED_ENV if os.environ.get(k)}
+    if not ray_data_fixes:
+        return {"env_vars": env_vars}
+    env_vars[_ray_data.ENV] = "1"
+    return {"env_vars": env_vars, "worker_process_setup_hook": _ray_data.SETUP_HOOK}
 
 
 def info() -> RuntimeInfo:

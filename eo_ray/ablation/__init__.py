@@ -15,17 +15,24 @@ Model surgery (Keras Sequential/functional, torch) is in :mod:`eo_ray.ablation.s
 
 from __future__ import annotations
 
-from eo_ray.ablation._result import AblationResult
-from eo_ray.ablation._run import run
-from eo_ray.ablation.ablators import LOCO, Ablator, Variant
-from eo_ray.ablation.errors import (
-    AblationError,
-    AllTrialsFailedError,
-    DataLeakError,
-    StudyError,
-    SurgeryError,
-)
-from eo_ray.ablation.study import AblationStudy, Component
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.ablation._result import AblationResult
+    from eo_ray.ablation._run import run
+    from eo_ray.ablation.ablators import LOCO, Ablator, Variant
+    from eo_ray.ablation.errors import (
+        AblationError,
+        AllTrialsFailedError,
+        DataLeakError,
+        StudyError,
+        SurgeryError,
+    )
+    from eo_ray.ablation.study import AblationStudy, Component
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 __all__ = [
     "LOCO",

@@ -15,25 +15,32 @@ The synchronous baseline: :func:`launch` (one run), :func:`grid_search`, :func:`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eo_ray.experiments._baseline import grid_search, launch, random_search
-from eo_ray.experiments._rerun import rerun
-from eo_ray.tracking import (
-    ExperimentRecord,
-    Run,
-    RunStatus,
-    get,
-    list_experiments,
-    load_call,
-    load_function,
-    start,
-)
-from eo_ray.tracking.errors import ExperimentError, ExperimentNotFoundError, RerunError
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.experiments._baseline import grid_search, launch, random_search
+    from eo_ray.experiments._rerun import rerun
+    from eo_ray.tracking import (
+        ExperimentRecord,
+        Run,
+        RunStatus,
+        get,
+        list_experiments,
+        load_call,
+        load_function,
+        start,
+    )
+    from eo_ray.tracking.errors import ExperimentError, ExperimentNotFoundError, RerunError
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 
 def list(*, kind: str | None = None, name: str | None = None) -> Any:
     """Every recorded run, newest first (``eo.experiments.list()``); see list_experiments."""
+    from eo_ray.experiments._records import list_experiments
+
     return list_experiments(kind=kind, name=name)
 
 

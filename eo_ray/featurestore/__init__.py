@@ -8,47 +8,37 @@ event_time="time")``; ``fg.insert(df)``; ``fg.read(as_of=3).to_pandas()``;
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-# Public names and the modules that define them; imported on first use so that the CLI
-# (``eo-ray --help``) does not pay for DuckDB, deltalake and pandas.
-_EXPORTS = {
-    "Retrieval": "_retrieval",
-    "TableRead": "_retrieval",
-    "InsertReport": "_write",
-    "AlreadyExistsError": "errors",
-    "DataError": "errors",
-    "FeatureStoreError": "errors",
-    "NotFoundError": "errors",
-    "OnlineStoreError": "errors",
-    "QueryError": "errors",
-    "SchemaError": "errors",
-    "ValidationFailedError": "errors",
-    "Expectation": "expectations",
-    "ExpectationSuite": "expectations",
-    "ValidationReport": "expectations",
-    "FeatureGroup": "feature_group",
-    "FeatureView": "feature_view",
-    "OnlineStore": "online",
-    "open_online_store": "online",
-    "Query": "query",
-    "QueryResult": "query",
-    "Feature": "schema",
-    "SearchHit": "search",
-    "Statistics": "statistics",
-    "FeatureStore": "store",
-    "feature_store": "store",
-    "TrainingDataset": "training",
-}
+from eo_ray import _lazy
 
+# Public names are imported on first use so that the CLI (``eo-ray --help``) does not pay
+# for DuckDB, deltalake and pandas.
+if TYPE_CHECKING:
+    from eo_ray.featurestore._retrieval import Retrieval, TableRead
+    from eo_ray.featurestore._write import InsertReport
+    from eo_ray.featurestore.errors import (
+        AlreadyExistsError,
+        DataError,
+        FeatureStoreError,
+        NotFoundError,
+        OnlineStoreError,
+        QueryError,
+        SchemaError,
+        ValidationFailedError,
+    )
+    from eo_ray.featurestore.expectations import Expectation, ExpectationSuite, ValidationReport
+    from eo_ray.featurestore.feature_group import FeatureGroup
+    from eo_ray.featurestore.feature_view import FeatureView
+    from eo_ray.featurestore.online import OnlineStore, open_online_store
+    from eo_ray.featurestore.query import Query, QueryResult
+    from eo_ray.featurestore.schema import Feature
+    from eo_ray.featurestore.search import SearchHit
+    from eo_ray.featurestore.statistics import Statistics
+    from eo_ray.featurestore.store import FeatureStore, feature_store
+    from eo_ray.featurestore.training import TrainingDataset
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"eo_ray.featurestore.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'eo_ray.featurestore' has no attribute {name!r}")
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 
 __all__ = [

@@ -14,30 +14,37 @@ by default) stops poor trials at their next report. Training functions look like
 
 from __future__ import annotations
 
-from eo_ray.hpo._reporter import Reporter, TrialOutcome, TrialStopped, execute_trial
-from eo_ray.hpo._result import SearchResult
-from eo_ray.hpo._search import search
-from eo_ray.hpo._space import Categorical, Discrete, Double, Integer, Parameter, SearchSpace
-from eo_ray.hpo._state import SearchState
-from eo_ray.hpo._trial import History, Report, TrialSpec, TrialStatus, TrialView
-from eo_ray.hpo.errors import (
-    AllTrialsFailedError,
-    HpoError,
-    ReportError,
-    SearchConfigError,
-    SearchSpaceError,
-)
-from eo_ray.hpo.optimizers import (
-    ASHA,
-    GP,
-    TPE,
-    GridSearch,
-    Hyperband,
-    Optimizer,
-    RandomSearch,
-    TrialList,
-)
-from eo_ray.hpo.stopping import Action, Decision, MedianStoppingRule, NoStopping, StoppingRule
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.hpo._reporter import Reporter, TrialOutcome, TrialStopped, execute_trial
+    from eo_ray.hpo._result import SearchResult
+    from eo_ray.hpo._search import search
+    from eo_ray.hpo._space import Categorical, Discrete, Double, Integer, Parameter, SearchSpace
+    from eo_ray.hpo._state import SearchState
+    from eo_ray.hpo._trial import History, Report, TrialSpec, TrialStatus, TrialView
+    from eo_ray.hpo.errors import (
+        AllTrialsFailedError,
+        HpoError,
+        ReportError,
+        SearchConfigError,
+        SearchSpaceError,
+    )
+    from eo_ray.hpo.optimizers import (
+        ASHA,
+        GP,
+        TPE,
+        GridSearch,
+        Hyperband,
+        Optimizer,
+        RandomSearch,
+        TrialList,
+    )
+    from eo_ray.hpo.stopping import Action, Decision, MedianStoppingRule, NoStopping, StoppingRule
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 __all__ = [
     "ASHA",

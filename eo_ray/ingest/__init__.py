@@ -8,37 +8,48 @@ the OpenSARShip labelled chip dataset build on these; ``arrow_friendly`` keeps t
 columns of a user's numpy ``map_batches`` function typed.
 """
 
-from eo_ray.ingest._blocks import arrow_friendly
-from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
-from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
-from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
-from eo_ray.ingest.errors import (
-    CatalogNotFoundError,
-    ChipReadError,
-    Failure,
-    IngestError,
-    InvalidOptionError,
-    NoInputError,
-    NothingReadableError,
-)
-from eo_ray.ingest.item import Asset, Item
-from eo_ray.ingest.opensarship import opensarship_catalog, opensarship_chips, opensarship_classes
-from eo_ray.ingest.preprocess import (
-    INDICES,
-    BandStats,
-    CloudMask,
-    Normalize,
-    Reproject,
-    SpectralIndex,
-    ToDecibel,
-    add_index,
-    band_stats,
-    cloud_mask,
-    normalize,
-    reproject_chips,
-    to_db,
-)
-from eo_ray.ingest.products import Product, products, register
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.ingest._blocks import arrow_friendly
+    from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
+    from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
+    from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
+    from eo_ray.ingest.errors import (
+        CatalogNotFoundError,
+        ChipReadError,
+        Failure,
+        IngestError,
+        InvalidOptionError,
+        NoInputError,
+        NothingReadableError,
+    )
+    from eo_ray.ingest.item import Asset, Item
+    from eo_ray.ingest.opensarship import (
+        opensarship_catalog,
+        opensarship_chips,
+        opensarship_classes,
+    )
+    from eo_ray.ingest.preprocess import (
+        INDICES,
+        BandStats,
+        CloudMask,
+        Normalize,
+        Reproject,
+        SpectralIndex,
+        ToDecibel,
+        add_index,
+        band_stats,
+        cloud_mask,
+        normalize,
+        reproject_chips,
+        to_db,
+    )
+    from eo_ray.ingest.products import Product, products, register
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 __all__ = [
     "INDICES",

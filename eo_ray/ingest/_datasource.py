@@ -13,7 +13,6 @@ import functools
 import itertools
 import logging
 import math
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -194,7 +193,7 @@ class _Blocks:
         if self.images is None:
             per_chip = max(1, int(np.prod(shape)) * np.dtype(dtype).itemsize)
             rows = max(n, min(self.remaining, self.target // per_chip))
-            self.images = _buffer((rows, *shape), np.dtype(dtype))
+            self.images = np.empty((rows, *shape), dtype=np.dtype(dtype))  # never reused
 
     def slots(self, n: int) -> np.ndarray:
         """Where the next ``n`` chips go (the kept ones first, see :meth:`add`)."""
@@ -224,8 +223,6 @@ class _Blocks:
 
     def flush(self) -> Iterator[Any]:
         yield from self._block()
-        if self.images is not None:
-            _release(self.images)
         self.images, self.start, self.used = None, 0, 0
 
     def _block(self) -> Iterator[Any]:
@@ -236,38 +233,6 @@ class _Blocks:
     def _table(self, rows: list[ChipRows], images: Any) -> Any:
         settings = self.settings
         return chip_table(rows, images, settings.sample_fields, settings.sample_keys)
-
-
-_spare: np.ndarray | None = None  # the image array of this worker's last finished block
-
-
-def _buffer(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An array for a block's images: the spare one when nothing refers to it any more.
-
-    Filling fresh memory costs a page fault per 4 KiB (about as much as reading the chips
-    from a cached file, on a VM); the spare array's pages are already mapped. The reference
-    count tells whether a block still uses it: its Arrow column holds a view of it until
-    Ray has copied the block into the object store. At most one spare (``block_bytes``)
-    is kept per worker process.
-    """
-    global _spare
-    spare = _spare
-    if (
-        spare is not None
-        and sys.getrefcount(spare) <= 3  # _spare, this variable and this call: unused
-        and spare.dtype == dtype
-        and spare.shape[1:] == shape[1:]
-        and len(spare) >= shape[0]
-    ):
-        _spare = None
-        return spare[: shape[0]]
-    return np.empty(shape, dtype=dtype)
-
-
-def _release(images: np.ndarray) -> None:
-    """Keep a block's array for a later block of this worker."""
-    global _spare
-    _spare = images.base if isinstance(images.base, np.ndarray) else images
 
 
 def read_chunk(parts: list[tuple[ItemPlan, list[int]]], settings: ReadSettings) -> Iterator[Any]:

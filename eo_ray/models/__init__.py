@@ -7,22 +7,31 @@ experiment, training run), so serving can start from ``eo.models.best(name, "acc
 
 from __future__ import annotations
 
-from eo_ray.models._formats import FORMATS, ModelFormat, get_format
-from eo_ray.models._inputs import InputError, InputSpec, stack_instances
-from eo_ray.models._predictors import Predictor, predictor_for
-from eo_ray.models._runner import ModelOutputError, ModelRunner
-from eo_ray.models._signature import INPUTS, Preprocess, Signature
-from eo_ray.models.errors import (
-    MetricNotFoundError,
-    ModelFormatError,
-    ModelNotFoundError,
-    ModelRegistryError,
-)
-from eo_ray.models.registry import ModelVersion, best, get, list_versions, register
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.models._formats import FORMATS, ModelFormat, get_format
+    from eo_ray.models._inputs import InputError, InputSpec, stack_instances
+    from eo_ray.models._predictors import Predictor, predictor_for
+    from eo_ray.models._runner import ModelOutputError, ModelRunner
+    from eo_ray.models._signature import INPUTS, Preprocess, Signature
+    from eo_ray.models.errors import (
+        MetricNotFoundError,
+        ModelFormatError,
+        ModelNotFoundError,
+        ModelRegistryError,
+    )
+    from eo_ray.models.registry import ModelVersion, best, get, list_versions, register
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 
 def list(name: str | None = None) -> list[ModelVersion]:
     """Every version of ``name`` (``eo.models.list(name)``), or the latest of each model."""
+    from eo_ray.models.registry import list_versions
+
     return list_versions(name)
 
 

@@ -7,11 +7,18 @@ report = eo.monitoring.drift("fashion-cnn", reference=x_train, window=1000,
 report.to_json(); report.save_html("drift.html")
 """
 
-from eo_ray.monitoring._alerts import Alert, AlertHook, alerts
-from eo_ray.monitoring._requests import requests
-from eo_ray.monitoring.drift import ColumnDrift, DriftReport, compare, drift
-from eo_ray.monitoring.errors import MonitoringError, NoRequestsError, ReferenceDataError
-from eo_ray.monitoring.summaries import band_statistics, request_inputs, summarise
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.monitoring._alerts import Alert, AlertHook, alerts
+    from eo_ray.monitoring._requests import requests
+    from eo_ray.monitoring.drift import ColumnDrift, DriftReport, compare, drift
+    from eo_ray.monitoring.errors import MonitoringError, NoRequestsError, ReferenceDataError
+    from eo_ray.monitoring.summaries import band_statistics, request_inputs, summarise
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 __all__ = [
     "Alert",

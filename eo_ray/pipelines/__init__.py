@@ -17,18 +17,25 @@ alert (:func:`on_alert`) or on a schedule (:func:`run_every`).
     run = pipe.run()              # or pipe.run(resume=run_id) after a failure
 """
 
-from eo_ray.pipelines._dag import Pipeline
-from eo_ray.pipelines._execute import StepContext
-from eo_ray.pipelines._record import RunRecord, StepStatus
-from eo_ray.pipelines._runner import PipelineRun, get_run, list_runs, run
-from eo_ray.pipelines._step import Step
-from eo_ray.pipelines._triggers import load_pipeline, on_alert, run_every
-from eo_ray.pipelines.errors import (
-    PipelineDefinitionError,
-    PipelineError,
-    PipelineRunNotFoundError,
-    StepFailedError,
-)
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.pipelines._dag import Pipeline
+    from eo_ray.pipelines._execute import StepContext
+    from eo_ray.pipelines._record import RunRecord, StepStatus
+    from eo_ray.pipelines._runner import PipelineRun, get_run, list_runs, run
+    from eo_ray.pipelines._step import Step
+    from eo_ray.pipelines._triggers import load_pipeline, on_alert, run_every
+    from eo_ray.pipelines.errors import (
+        PipelineDefinitionError,
+        PipelineError,
+        PipelineRunNotFoundError,
+        StepFailedError,
+    )
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 __all__ = [
     "Pipeline",

@@ -10,19 +10,30 @@ workspace (read it with ``eo.monitoring.requests(name)``).
     eo.serving.undeploy("fashion-cnn")
 """
 
-from eo_ray.models import InputSpec
-from eo_ray.serving._deploy import deploy, get, list_deployments, undeploy
-from eo_ray.serving.client import Deployment
-from eo_ray.serving.errors import (
-    DeploymentConfigError,
-    DeploymentNotFoundError,
-    PredictionRequestError,
-    ServingError,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.models import InputSpec
+    from eo_ray.serving._deploy import deploy, get, list_deployments, undeploy
+    from eo_ray.serving.client import Deployment
+    from eo_ray.serving.errors import (
+        DeploymentConfigError,
+        DeploymentNotFoundError,
+        PredictionRequestError,
+        ServingError,
+    )
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 
 def list() -> list[Deployment]:
     """The running deployments."""
+    from eo_ray.serving._deploy import list_deployments
+
     return [deployment for deployment, _ in list_deployments()]
 
 

@@ -5,18 +5,25 @@
 The loop is ``train_loop(config, data, reporter)``; see :mod:`eo_ray.train.context`.
 """
 
-from eo_ray.train._data import Shard, as_dataset
-from eo_ray.train._fit import fit
-from eo_ray.train.context import RunSpec, TrainContext
-from eo_ray.train.errors import (
-    InsufficientResourcesError,
-    RunNotFoundError,
-    TrainConfigError,
-    TrainError,
-    TrainLoopError,
-)
-from eo_ray.train.result import TrainResult, list_runs, load_run
-from eo_ray.train.strategy import Strategy, StrategyOutcome, TrainJob
+from typing import TYPE_CHECKING
+
+from eo_ray import _lazy
+
+if TYPE_CHECKING:
+    from eo_ray.train._data import Shard, as_dataset
+    from eo_ray.train._fit import fit
+    from eo_ray.train.context import RunSpec, TrainContext
+    from eo_ray.train.errors import (
+        InsufficientResourcesError,
+        RunNotFoundError,
+        TrainConfigError,
+        TrainError,
+        TrainLoopError,
+    )
+    from eo_ray.train.result import TrainResult, list_runs, load_run
+    from eo_ray.train.strategy import Strategy, StrategyOutcome, TrainJob
+
+__getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 __all__ = [
     "InsufficientResourcesError",

@@ -27,7 +27,9 @@ AGE_RULE = {
 
 
 def _sorted(df: pd.DataFrame) -> pd.DataFrame:
-    return df.sort_values("PassengerId").reset_index(drop=True)
+    """By key, with every missing value as NaN (Delta gives strings back as None)."""
+    df = df.sort_values("PassengerId").reset_index(drop=True)
+    return df.mask(df.isna(), np.nan)
 
 
 def test_eo_feature_store_is_the_workspace_store(workspace_root):

@@ -50,6 +50,7 @@ def _write(path: Path, data: np.ndarray, **profile) -> Path:
 @pytest.fixture(scope="session")
 def bad_inputs(tmp_path_factory: pytest.TempPathFactory, l7_rgb: Path) -> dict[str, Path]:
     """One file per kind of bad input, plus a good one, in one folder."""
+    from rasterio.errors import NotGeoreferencedWarning
     from rasterio.transform import from_origin
 
     root = tmp_path_factory.mktemp("bad_inputs")
@@ -68,7 +69,8 @@ def bad_inputs(tmp_path_factory: pytest.TempPathFactory, l7_rgb: Path) -> dict[s
     cog.unlink()
     (root / "truncated_rgb.tif").write_bytes(l7_rgb.read_bytes()[:300_000])  # header lost
     (root / "notes.tif").write_text("this is not a raster\n")
-    _write(root / "no_crs.tif", rng.integers(1, 255, (1, 32, 32), dtype=np.uint8))
+    with pytest.warns(NotGeoreferencedWarning):  # deliberately without a CRS or transform
+        _write(root / "no_crs.tif", rng.integers(1, 255, (1, 32, 32), dtype=np.uint8))
     _write(root / "all_nodata.tif", np.zeros((1, 64, 64), dtype=np.uint8), nodata=0, **geo)
     return {
         "root": root,

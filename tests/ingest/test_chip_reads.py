@@ -12,7 +12,6 @@ import pyarrow as pa
 import pytest
 import rasterio
 from rasterio.windows import Window
-from ray.data.extensions import ArrowTensorArray
 
 from eo_ray import ingest
 from eo_ray.ingest._datasource import ReadSettings, read_chunk
@@ -371,20 +370,17 @@ def test_read_tasks_cover_every_window_once(l7_rgb: Path) -> None:
     assert source.estimate_inmemory_data_size() == sum(windows) * 3 * 64 * 64
 
 
-def test_a_block_array_is_reused_only_when_nothing_refers_to_it() -> None:
-    from eo_ray.ingest import _datasource
+def test_a_finished_block_array_is_not_kept_for_reuse() -> None:
+    # Reusing it when nothing seemed to refer to it (a reference count) could overwrite
+    # chips a block still held: every block gets a fresh array.
+    import weakref
 
-    def address(array: np.ndarray) -> int:
-        return array.__array_interface__["data"][0]
+    from eo_ray.ingest._datasource import _Blocks
 
-    shape, dtype = (4, 3, 8, 8), np.dtype(np.uint8)
-    first = _datasource._buffer(shape, dtype)
-    used = address(first)
-    column = pa.table({"image": ArrowTensorArray.from_numpy(first[:2])})  # a block uses it
-    _datasource._release(first)
-    del first
-    assert address(_datasource._buffer(shape, dtype)) != used  # still referred to
-    del column  # Ray has copied the block: the array is free again
-    again = _datasource._buffer((3, 3, 8, 8), dtype)
-    assert address(again) == used
-    assert again.shape == (3, 3, 8, 8)
+    blocks = _Blocks(target=1 << 20, windows=8, settings=None)
+    assert list(blocks.room(2, (3, 8, 8), np.dtype(np.uint8))) == []
+    first = weakref.ref(blocks.images)
+    assert list(blocks.flush()) == []  # no chips were added: no block
+    assert first() is None  # nothing keeps the array alive for a later block
+    list(blocks.room(2, (3, 8, 8), np.dtype(np.uint8)))
+    assert blocks.images.shape == (8, 3, 8, 8)

@@ -47,6 +47,7 @@ def test_fixed_size_images_and_channels(ships: pd.DataFrame, sar_dir: Path) -> N
     assert list(single["bands"]) == ["VV", "VH"]
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # bare chips
 def test_pixels_match_the_chip_files(ships: pd.DataFrame) -> None:
     import rasterio
 
