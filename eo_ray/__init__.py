@@ -30,6 +30,7 @@ _STAGES = (
     "monitoring",
     "analysis",
     "pipelines",
+    "ui",
 )
 
 

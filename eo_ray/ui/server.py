@@ -19,11 +19,16 @@ def serve(
     uvicorn.run(create_app(token=token), host=host, port=port, log_level="warning", **uvicorn_kw)
 
 
-def _build_app(token: str | None, root: str) -> Any:
-    """Builds the app in each Serve replica (the app itself is not shipped)."""
-    from eo_ray.ui.app import create_app
+def _app_builder(token: str | None, root: str) -> Any:
+    """A function that builds the app in each Serve replica (the app itself is not shipped;
+    Serve takes a plain function, not a partial, as a builder)."""
 
-    return create_app(token=token, root=root)
+    def build_app() -> Any:
+        from eo_ray.ui.app import create_app
+
+        return create_app(token=token, root=root)
+
+    return build_app
 
 
 def deploy(
@@ -38,7 +43,6 @@ def deploy(
     ``EO_RAY_UI_TOKEN``) protects it as in ``eo-ray ui --token``.
     """
     import os
-    from functools import partial
 
     from ray import serve
 
@@ -50,7 +54,7 @@ def deploy(
         raise ValueError(f"route_prefix must start with '/'; got {route_prefix!r}.")
     token = token if token is not None else os.environ.get("EO_RAY_UI_TOKEN") or None
     host, port = ensure_serve()
-    ingress = serve.ingress(partial(_build_app, token, workspace().root))
+    ingress = serve.ingress(_app_builder(token, workspace().root))
     deployment = serve.deployment(name=name, ray_actor_options={"num_cpus": num_cpus})(
         ingress(type("UIServer", (), {}))
     )
