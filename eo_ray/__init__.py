@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 _STAGES = (
     "datasets",
+    "tracking",
     "ingest",
     "featurestore",
     "hpo",
@@ -26,6 +27,7 @@ _STAGES = (
     "experiments",
     "train",
     "models",
+    "mapping",
     "serving",
     "monitoring",
     "analysis",

@@ -37,6 +37,7 @@ STAGE_COMMANDS = (
     ("ablation", "ablation"),
     ("train", "train"),
     ("models", "models"),
+    ("mapping", "map"),
     ("serving", "serve"),
     ("monitoring", "monitor"),
     ("analysis", "analyze"),

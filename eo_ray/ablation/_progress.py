@@ -10,7 +10,7 @@ from eo_ray.console import err_console
 
 
 class StudyProgress:
-    """A listener for :func:`eo_ray.hpo.run_trials`: trials done, running and failed."""
+    """A listener of a trial session's trials (``eo_ray.hpo._session``): done, running, failed."""
 
     def __init__(self, total: int, label: str, enabled: bool | None = None) -> None:
         self._bar = Progress(

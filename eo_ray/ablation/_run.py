@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,26 +10,15 @@ from eo_ray.ablation._progress import StudyProgress
 from eo_ray.ablation._result import AblationResult
 from eo_ray.ablation._trial import DATA_KEY, AblationTrainFn, Plan
 from eo_ray.ablation.ablators import Ablator, Variant, make_ablator
-from eo_ray.ablation.errors import AllTrialsFailedError, StudyError
+from eo_ray.ablation.errors import StudyError
 from eo_ray.ablation.study import BASE, AblationStudy, _is_feature_view
 from eo_ray.ablation.surgery import ablate
-from eo_ray.experiments import Run, RunStatus
-from eo_ray.experiments import start as start_record
-from eo_ray.hpo import NoStopping, TrialList, TrialStatus, WorkerPool, run_trials
-from eo_ray.hpo import start_state_actor as start_trial_state
+from eo_ray.hpo import NoStopping, TrialList
+from eo_ray.hpo._session import SessionPlan, default_workers, ensure_ray, finish, run_session
 from eo_ray.storage import validate_name
+from eo_ray.tracking import start as start_record
 
-ENTRY_POINT = "eo_ray.ablation._run:rerun_study"
-
-
-class _Journal:
-    """Writes each finished trial to the experiment record (called in the state actor)."""
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-
-    def __call__(self, view: Any) -> None:
-        self.run.log_trial(view.id, **view.to_dict())
+ENTRY_POINT = "eo_ray.ablation:run"
 
 
 def _positive(value: Any, what: str) -> int:
@@ -148,11 +136,6 @@ def run(
     The study is recorded as an experiment of kind ``ablation`` with its ranking, JSON and
     bar chart (PNG and HTML) as artifacts.
     """
-    import ray
-
-    import eo_ray
-    from eo_ray.hpo import default_workers
-
     _check(train_fn, study, repeats, metric, mode, workers)
     policy = make_ablator(ablator)
     variants = list(policy.variants(study))
@@ -165,8 +148,7 @@ def run(
         check_features(data, features, label)
     if check_models:
         _check_models(study, variants)
-    if not eo_ray.is_initialized():
-        eo_ray.init()
+    ensure_ray()
     resources = dict(resources_per_worker or {"CPU": 1})
     trials = _trial_hparams(variants, repeats, seed)
     workers = min(workers or default_workers(resources), len(trials))
@@ -207,44 +189,27 @@ def run(
         example_input=study.model.example_input,
         has_data=data is not None,
     )
-    state = start_trial_state(
+    worker_builders = dict(builders or {})
+    if data is not None:
+        worker_builders[DATA_KEY] = DataSource(data, label, sorted(features))
+    session = SessionPlan(
         optimizer=TrialList(trials),
-        stopping=NoStopping(),
+        stopping=NoStopping(),  # LOCO trials all run to the end
         space=None,
         metric=metric,
         mode=mode,
         num_trials=len(trials),
         seed=seed,
+        workers=workers,
+        resources=resources,
         max_retries=max_retries,
-        journal=_Journal(record),
+        builders=worker_builders,
     )
-    pool = None
-    try:
-        worker_builders = dict(builders or {})
-        if data is not None:
-            worker_builders[DATA_KEY] = DataSource(data, label, sorted(features))
-        pool = WorkerPool(
-            AblationTrainFn(train_fn, plan, metric),
-            workers=workers,
-            resources_per_worker=resources,
-            metric=metric,
-            state=state,
-            builders=worker_builders,
-            await_decisions=False,  # LOCO trials all run to the end
-        )
-        pool.warm()
-        with StudyProgress(len(trials), f"ablation {name}", enabled=progress) as bar:
-            stats = run_trials(state, pool, listener=bar)
-        views = tuple(ray.get(state.trials.remote()))
-    except BaseException as exc:
-        status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
-        record.finish(status, {"error": f"{type(exc).__name__}: {exc}"})
-        raise
-    finally:
-        if pool is not None:
-            pool.shutdown()
-        with contextlib.suppress(Exception):  # already dead is fine
-            ray.kill(state, no_restart=True)
+    progress_bar = StudyProgress(len(trials), f"ablation {name}", enabled=progress)
+    outcome = run_session(
+        record, AblationTrainFn(train_fn, plan, metric), session, progress=progress_bar
+    )
+    views, stats = outcome.trials, outcome.stats
     result = AblationResult(
         study=study.name,
         metric=metric,
@@ -263,22 +228,11 @@ def run(
         "failed": len(result.failed),
         "artifacts": result.artifacts,
     }
-    if all(v.status is TrialStatus.FAILED for v in views):
-        record.finish(RunStatus.FAILED, summary)
-        first = min(views, key=lambda v: v.id)
-        last_line = (first.error or "unknown error").strip().splitlines()[-1]
-        raise AllTrialsFailedError(
-            f"All {len(views)} trials of study {study.name!r} failed; trial {first.id} "
-            f"({first.hparams['component']}) failed with: {last_line}"
-        )
-    record.finish(RunStatus.COMPLETED, summary)
+    finish(
+        record,
+        views,
+        summary,
+        what=f"study {study.name!r}",
+        label=lambda view: f" ({view.hparams['component']})",
+    )
     return result
-
-
-def rerun_study(record: Any, fn: Any, call: dict[str, Any]) -> AblationResult:
-    """Entry point of ``eo.experiments.rerun`` for studies: the recorded function, study and
-    arguments (a feature view study reads the view again into a new training dataset)."""
-    if fn is None:
-        raise StudyError(f"Experiment {record.id} recorded no function to re-run.")
-    call = dict(call)
-    return run(fn, call.pop("study"), name=record.name, **call)

@@ -78,9 +78,9 @@ def run(
 @app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
     """Recorded studies, newest first."""
-    from eo_ray.experiments.cli import list_ as list_experiments
+    from eo_ray.tracking.cli import print_runs
 
-    list_experiments(kind="ablation", name=None, as_json=as_json)
+    print_runs(kind="ablation", as_json=as_json)
 
 
 @app.command()
@@ -90,7 +90,7 @@ def show(
 ) -> None:
     """One study's ranking (component, kind, mean, std, difference to the base)."""
     from eo_ray.ablation import StudyError
-    from eo_ray.experiments import get
+    from eo_ray.tracking import get
 
     record = get(experiment_id)
     if record.kind != "ablation":

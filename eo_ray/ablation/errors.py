@@ -1,8 +1,13 @@
-"""Errors of ablation studies: each says what was wrong and what to do."""
+"""Errors of ablation studies: each says what was wrong and what to do.
+
+``AllTrialsFailedError`` (every trial of a study failed) is the trial runtime's one error,
+shared with searches: ``eo_ray.hpo.AllTrialsFailedError`` under this name too.
+"""
 
 from __future__ import annotations
 
 from eo_ray.errors import EoRayError
+from eo_ray.hpo.errors import AllTrialsFailedError
 
 
 class AblationError(EoRayError):
@@ -22,5 +27,10 @@ class DataLeakError(AblationError):
     """A trial's data still holds a feature the trial ablates (raised by the runtime check)."""
 
 
-class AllTrialsFailedError(AblationError):
-    """Every trial of a study failed; the message quotes the first failure."""
+__all__ = [
+    "AblationError",
+    "AllTrialsFailedError",
+    "DataLeakError",
+    "StudyError",
+    "SurgeryError",
+]

@@ -45,9 +45,7 @@ def _resolve(model: Any) -> tuple[str, Any, list[str] | None]:
         name, _, version = model.partition(":")
         model = models.get(name, int(version) if version.isdigit() else None)
     if isinstance(model, models.ModelVersion):
-        from eo_ray.serving._predictors import predictor_for
-
-        predictor = predictor_for(model.framework, model.load(), model.signature)
+        predictor = models.predictor_for(model.framework, model.load(), model.signature)
         spec = predictor.spec
         names = list(spec.feature_names) if spec.feature_names else None
 

@@ -158,6 +158,40 @@ class EOPatch:
     crs: str
     tiff: RasterFile  # a one-band GeoTIFF from the same example data
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Height and width of the patch grid."""
+        lulc = self.data["mask_timeless/LULC"]
+        return int(lulc.shape[0]), int(lulc.shape[1])
+
+    @property
+    def transform(self) -> tuple[float, float, float, float, float, float]:
+        """The patch grid (a, b, c, d, e, f as in rasterio), from its bbox and array size."""
+        xs = [p[0] for p in self.bbox["coordinates"][0]]
+        ys = [p[1] for p in self.bbox["coordinates"][0]]
+        height, width = self.shape
+        return (
+            (max(xs) - min(xs)) / width, 0.0, min(xs),
+            0.0, -(max(ys) - min(ys)) / height, max(ys),
+        )  # fmt: skip
+
+    def to_geotiff(self, path: str | Path, bands: dict[str, np.ndarray]) -> Path:
+        """Write ``bands`` (name -> height × width array of this patch) as one float32
+        GeoTIFF on the patch grid, each band described by its name."""
+        import rasterio
+        from affine import Affine
+
+        path = Path(path)
+        arrays = [np.asarray(a, dtype=np.float32).reshape(self.shape) for a in bands.values()]
+        with rasterio.open(
+            path, "w", driver="GTiff", width=self.shape[1], height=self.shape[0],
+            count=len(arrays), dtype="float32", crs=self.crs, transform=Affine(*self.transform),
+            nodata=float("nan"),
+        ) as dst:  # fmt: skip
+            dst.write(np.stack(arrays))
+            dst.descriptions = tuple(bands)
+        return path
+
 
 def load_s2_slovenia() -> EOPatch:
     """The eo-learn Sentinel-2 Slovenia example data (EPSG:32633, 10 m)."""

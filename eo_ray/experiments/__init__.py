@@ -1,6 +1,7 @@
 """Experiment records, and the synchronous Experiment API (the baseline of async search).
 
-Recording (used by every stage that runs user code: launch, hpo, ablation, train)::
+Recording (kept by :mod:`eo_ray.tracking`, re-exported here; used by every stage that runs
+user code: launch, hpo, ablation, train)::
 
     run = eo.experiments.start("my-run", "train", fn=train_fn, params={...}, dataset={...})
     run.log_trial(0, params={...}, metrics={...}, status="completed")
@@ -17,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from eo_ray.experiments._baseline import grid_search, launch, random_search
-from eo_ray.experiments._records import (
+from eo_ray.experiments._rerun import rerun
+from eo_ray.tracking import (
     ExperimentRecord,
     Run,
     RunStatus,
@@ -27,8 +29,7 @@ from eo_ray.experiments._records import (
     load_function,
     start,
 )
-from eo_ray.experiments._rerun import rerun
-from eo_ray.experiments.errors import ExperimentError, ExperimentNotFoundError, RerunError
+from eo_ray.tracking.errors import ExperimentError, ExperimentNotFoundError, RerunError
 
 
 def list(*, kind: str | None = None, name: str | None = None) -> Any:

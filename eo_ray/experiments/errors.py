@@ -1,20 +1,7 @@
-"""Errors of experiment records and the synchronous Experiment API."""
+"""Errors of experiment records and the synchronous Experiment API (defined in tracking)."""
 
 from __future__ import annotations
 
-from eo_ray.errors import EoRayError
+from eo_ray.tracking.errors import ExperimentError, ExperimentNotFoundError, RerunError
 
-
-class ExperimentError(EoRayError):
-    """Base class of experiment errors."""
-
-
-class ExperimentNotFoundError(ExperimentError, KeyError):
-    """No experiment record has that id."""
-
-    def __str__(self) -> str:  # KeyError quotes its message; keep it a plain sentence.
-        return str(self.args[0]) if self.args else ""
-
-
-class RerunError(ExperimentError):
-    """A recorded experiment cannot be re-run (its function or entry point is gone)."""
+__all__ = ["ExperimentError", "ExperimentNotFoundError", "RerunError"]

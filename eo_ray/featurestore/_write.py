@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
 from eo_ray.featurestore import _delta
 from eo_ray.featurestore._duck import connect, quote
 from eo_ray.featurestore._metadata import new_id
+from eo_ray.featurestore._target import WriteTarget
 from eo_ray.featurestore.errors import (
     DataError,
     FeatureStoreError,
@@ -36,9 +37,6 @@ from eo_ray.featurestore.schema import (
     normalise_type,
 )
 from eo_ray.featurestore.statistics import Statistics, compute_statistics
-
-if TYPE_CHECKING:
-    from eo_ray.featurestore.feature_group import FeatureGroup
 
 OPERATIONS = ("upsert", "insert")
 VALIDATIONS = ("strict", "always")
@@ -101,7 +99,7 @@ def to_arrow(data: Any) -> pa.Table:
     )
 
 
-def _check_key_columns(fg: FeatureGroup, columns: list[str]) -> None:
+def _check_key_columns(fg: WriteTarget, columns: list[str]) -> None:
     needed = [*fg.primary_key, *([fg.event_time] if fg.event_time else []), *fg.partition_key]
     missing = [c for c in needed if c not in columns]
     if missing:
@@ -126,12 +124,8 @@ def _null_key_count(table: pa.Table, keys: list[str]) -> int:
     return 0 if bad is None else int(pc.sum(bad).as_py() or 0)
 
 
-def _merge_keys(fg: FeatureGroup) -> list[str]:
-    return [*fg.primary_key, *([fg.event_time] if fg.event_time else [])]
-
-
-def _check_duplicates(fg: FeatureGroup, source: Any) -> None:
-    keys = ", ".join(quote(k) for k in _merge_keys(fg))
+def _check_duplicates(fg: WriteTarget, source: Any) -> None:
+    keys = ", ".join(quote(k) for k in fg.merge_keys)
     con = connect(src=source)
     rows = con.execute(
         f"SELECT {keys}, count(*) AS n FROM src GROUP BY ALL HAVING n > 1 LIMIT 3"  # noqa: S608
@@ -140,7 +134,7 @@ def _check_duplicates(fg: FeatureGroup, source: Any) -> None:
     if rows:
         examples = [tuple(r[:-1]) for r in rows]
         raise DataError(
-            f"Data for feature group {fg.name!r} has duplicate keys {_merge_keys(fg)}, e.g. "
+            f"Data for feature group {fg.name!r} has duplicate keys {fg.merge_keys}, e.g. "
             f"{examples}; keep one row per key (and event time) before inserting."
         )
 
@@ -149,13 +143,13 @@ def _check_duplicates(fg: FeatureGroup, source: Any) -> None:
 
 
 def insert(
-    fg: FeatureGroup,
+    fg: WriteTarget,
     data: Any,
     operation: str = "upsert",
     validation: str = "strict",
     statistics: bool | None = None,
 ) -> InsertReport:
-    """Insert ``data`` into ``fg`` as one atomic Delta commit (see :meth:`FeatureGroup.insert`)."""
+    """Insert ``data`` into ``fg`` as one atomic Delta commit (see ``FeatureGroup.insert``)."""
     if operation not in OPERATIONS:
         raise FeatureStoreError(f"operation must be one of {OPERATIONS}; got {operation!r}.")
     if validation not in VALIDATIONS:
@@ -169,12 +163,12 @@ def insert(
         table = normalise_table(to_arrow(data))
         _check_key_columns(fg, table.column_names)
         if fg.schema is None:
-            fg._record_schema(infer_schema(table, fg.primary_key, fg.event_time, fg.partition_key))
-        nulls = _null_key_count(table, _merge_keys(fg))
+            fg.record_schema(infer_schema(table, fg.primary_key, fg.event_time, fg.partition_key))
+        nulls = _null_key_count(table, fg.merge_keys)
         if nulls:
             raise DataError(
                 f"{nulls} row(s) of the data for feature group {fg.name!r} have a null or NaN "
-                f"key in {_merge_keys(fg)}; fill or drop them before inserting."
+                f"key in {fg.merge_keys}; fill or drop them before inserting."
             )
         table = conform(table, fg.schema, fg.name)
         source, staged, rows = table, None, table.num_rows
@@ -189,7 +183,7 @@ def insert(
 
 
 def _check(
-    fg: FeatureGroup,
+    fg: WriteTarget,
     scan: Any,
     schema: pa.Schema,
     validation: str,
@@ -201,7 +195,7 @@ def _check(
     _check_duplicates(fg, scan)
     timings["key_checks"] = time.perf_counter() - t
     report = None
-    suite = fg.get_expectation_suite()
+    suite = fg.expectation_suite()
     if suite is not None and suite.expectations:
         t = time.perf_counter()
         report = validate(suite, scan, schema)
@@ -209,7 +203,7 @@ def _check(
         timings["validation"] = time.perf_counter() - t
         if not report.success and validation == "strict":
             report.ingestion = "REJECTED"
-            fg._save_validation(report)
+            fg.save_validation(report)
             raise ValidationFailedError(
                 f"Insert into feature group {fg.name!r} rejected, nothing was written: "
                 f"{report.summary()}. Fix the data, or insert with validation='always'.",
@@ -224,7 +218,7 @@ def _check(
 
 
 def _commit(
-    fg: FeatureGroup,
+    fg: WriteTarget,
     source: Any,
     staged: list[dict[str, Any]] | None,
     rows: int,
@@ -259,7 +253,7 @@ def _commit(
         merge_source: Callable[[], Any] | pa.Table = (
             source if isinstance(source, pa.Table) else (lambda: source.scanner().to_reader())
         )
-        metrics = _delta.merge(dt, merge_source, _merge_keys(fg), meta)
+        metrics = _delta.merge(dt, merge_source, fg.merge_keys, meta)
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
     else:
@@ -273,10 +267,10 @@ def _commit(
     timings["delta_commit"] = time.perf_counter() - t
     if stats is not None:
         stats.version = version
-        fg._save_statistics(stats)
+        fg.save_statistics(stats)
     if report is not None:
         report.version = version
-        fg._save_validation(report)
+        fg.save_validation(report)
     if fg.online:
         t = time.perf_counter()
         write_online(fg, scan)
@@ -299,7 +293,7 @@ def _commit(
     )
 
 
-def _needs_merge(fg: FeatureGroup, dt: Any, source: Any) -> bool:
+def _needs_merge(fg: WriteTarget, dt: Any, source: Any) -> bool:
     """False when no row of ``source`` can match a stored key: then a plain append is enough."""
     if pa.table(dt.get_add_actions(flatten=True)).num_rows == 0:
         return False
@@ -327,7 +321,7 @@ def _needs_merge(fg: FeatureGroup, dt: Any, source: Any) -> bool:
         con.close()
 
 
-def write_online(fg: FeatureGroup, source: Any) -> int:
+def write_online(fg: WriteTarget, source: Any) -> int:
     """Put the latest row per primary key of ``source`` into the online store.
 
     DuckDB picks the latest rows and encodes them as JSON in the form of
@@ -422,7 +416,7 @@ class _WriteBlocks:
         )
 
 
-def _stage_ray(fg: FeatureGroup, ds: Any) -> tuple[Any, list[dict[str, Any]], int]:
+def _stage_ray(fg: WriteTarget, ds: Any) -> tuple[Any, list[dict[str, Any]], int]:
     """Have the workers write ``ds`` into the table folder (uncommitted); a dataset over it."""
     import json
 
@@ -433,7 +427,7 @@ def _stage_ray(fg: FeatureGroup, ds: Any) -> tuple[Any, list[dict[str, Any]], in
     if fg.schema is None:
         fields = [pa.field(f.name, normalise_type(f.type, f.name)) for f in arrow_schema]
         empty = pa.schema(fields).empty_table()
-        fg._record_schema(infer_schema(empty, fg.primary_key, fg.event_time, fg.partition_key))
+        fg.record_schema(infer_schema(empty, fg.primary_key, fg.event_time, fg.partition_key))
     table_path = fg.ws.fs_path(fg.table_uri)
     out = ds.map_batches(
         _WriteBlocks,
@@ -442,7 +436,7 @@ def _stage_ray(fg: FeatureGroup, ds: Any) -> tuple[Any, list[dict[str, Any]], in
             table_path,
             fg.schema.to_list(),
             fg.partition_key,
-            _merge_keys(fg),
+            fg.merge_keys,
         ),
         batch_format="pyarrow",
         batch_size=None,
@@ -483,7 +477,7 @@ def _ray_schema(ds: Any) -> pa.Schema:
     return ds.take_batch(1, batch_format="pyarrow").schema
 
 
-def _discard(fg: FeatureGroup, actions: list[dict[str, Any]]) -> None:
+def _discard(fg: WriteTarget, actions: list[dict[str, Any]]) -> None:
     """Delete files written for a write that will not be committed."""
     path = fg.ws.fs_path(fg.table_uri)
     for action in actions:

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from eo_ray.featurestore import _delta, _write
-from eo_ray.featurestore._metadata import MetadataStore, new_id
+from eo_ray.featurestore._metadata import MetadataStore
 from eo_ray.featurestore._retrieval import TableRead
+from eo_ray.featurestore._target import WriteTarget
 from eo_ray.featurestore.errors import FeatureStoreError, NotFoundError, SchemaError
 from eo_ray.featurestore.expectations import ExpectationSuite, ValidationReport, validate
-from eo_ray.featurestore.online import OnlineStore, decode_row, encode_key, open_online_store
+from eo_ray.featurestore.online import OnlineStore, decode_row, encode_key
 from eo_ray.featurestore.schema import Feature, Schema, normalise_type
 from eo_ray.featurestore.statistics import Statistics, compute_statistics
 from eo_ray.storage import validate_name
@@ -32,28 +33,28 @@ class FeatureGroup:
     def __init__(self, meta: MetadataStore, doc: dict[str, Any]) -> None:
         self._meta = meta
         self._doc = doc
+        self._target = WriteTarget(meta, doc)  # what inserts change; shares the document
 
     # -- description ------------------------------------------------------------------------
-    name = property(lambda self: self._doc["name"], doc="The group's name.")
-    version = property(lambda self: int(self._doc["version"]), doc="The group's version.")
-    primary_key = property(lambda self: list(self._doc["primary_key"]), doc="Key columns.")
-    event_time = property(lambda self: self._doc.get("event_time"), doc="Event-time column.")
-    partition_key = property(lambda self: list(self._doc.get("partition_key", [])))
-    online = property(lambda self: bool(self._doc.get("online")), doc="Kept online?")
+    name = property(lambda self: self._target.name, doc="The group's name.")
+    version = property(lambda self: self._target.version, doc="The group's version.")
+    primary_key = property(lambda self: self._target.primary_key, doc="Key columns.")
+    event_time = property(lambda self: self._target.event_time, doc="Event-time column.")
+    partition_key = property(lambda self: self._target.partition_key, doc="Partition columns.")
+    online = property(lambda self: self._target.online, doc="Kept online?")
     description = property(lambda self: self._doc.get("description", ""))
     tags = property(lambda self: dict(self._doc.get("tags", {})))
-    statistics_enabled = property(lambda self: bool(self._doc.get("statistics", True)))
+    statistics_enabled = property(lambda self: self._target.statistics_enabled)
 
     @property
     def ws(self):
         """The workspace the group lives in."""
-        return self._meta.ws
+        return self._target.ws
 
     @property
     def schema(self) -> Schema | None:
         """The recorded schema (None before the first insert when none was given)."""
-        items = self._doc.get("schema")
-        return None if items is None else Schema.from_list(items)
+        return self._target.schema
 
     @property
     def features(self) -> list[Feature]:
@@ -63,12 +64,12 @@ class FeatureGroup:
     @property
     def table_uri(self) -> str:
         """URI of the Delta table."""
-        return self._meta.group_uri(self.name, self.version, "table")
+        return self._target.table_uri
 
     @property
     def online_table(self) -> str:
         """The online store's table name of this group version."""
-        return f"{self.name}__v{self.version}"
+        return self._target.online_table
 
     def __repr__(self) -> str:
         return f"FeatureGroup({self.name!r}, version={self.version})"
@@ -78,19 +79,7 @@ class FeatureGroup:
         return dict(self._doc)
 
     def _uri(self, *parts: str) -> str:
-        return self._meta.group_uri(self.name, self.version, *parts)
-
-    def _save(self) -> None:
-        self._meta.write(self._uri("group.json"), self._doc)
-
-    def _record_schema(self, schema: Schema) -> None:
-        descriptions = self._doc.get("feature_descriptions", {})
-        features = [
-            Feature(**{**f.to_dict(), "description": descriptions.get(f.name, f.description)})
-            for f in schema.features
-        ]
-        self._doc["schema"] = Schema(features).to_list()
-        self._save()
+        return self._target.uri(*parts)
 
     # -- writes -----------------------------------------------------------------------------
     def insert(
@@ -106,7 +95,7 @@ class FeatureGroup:
         merge when stored keys can match; ``"insert"`` appends. ``validation="strict"``
         rejects the whole write when an expectation fails; ``"always"`` writes and records.
         """
-        return _write.insert(self, data, operation, validation, statistics)
+        return _write.insert(self._target, data, operation, validation, statistics)
 
     def add_features(self, features: dict[str, str | pa.DataType], descriptions=None) -> None:
         """Additive schema evolution: append nullable features (older rows read as null)."""
@@ -135,7 +124,7 @@ class FeatureGroup:
             delta_fields = [Field.from_arrow(pa.field(f.name, _arrow(f))) for f in new]
             dt.alter.add_columns(delta_fields)
         self._doc["schema"] = Schema([*schema.features, *new]).to_list()
-        self._save()
+        self._target.save()
 
     # -- reads ------------------------------------------------------------------------------
     def _table(self, as_of: int | str | datetime | None = None):
@@ -218,10 +207,6 @@ class FeatureGroup:
         return out
 
     # -- statistics -------------------------------------------------------------------------
-    def _save_statistics(self, stats: Statistics) -> None:
-        name = f"{stats.version}.json" if stats.scope == "commit" else f"table-{stats.version}.json"
-        self._meta.write(self._uri("statistics", name), stats.to_dict())
-
     def statistics(self, version: int | None = None) -> Statistics:
         """Statistics of the commit that made ``version`` (default: the latest with any)."""
         folder = self._uri("statistics")
@@ -243,7 +228,7 @@ class FeatureGroup:
         read = self.read(as_of)
         stats = compute_statistics(read.dataset(), self.schema.to_arrow())
         stats.version, stats.scope = read.version, "table"
-        self._save_statistics(stats)
+        self._target.save_statistics(stats)
         return stats
 
     # -- validation -------------------------------------------------------------------------
@@ -258,14 +243,7 @@ class FeatureGroup:
 
     def get_expectation_suite(self) -> ExpectationSuite | None:
         """The attached suite, if any."""
-        uri = self._uri("expectations.json")
-        if not self.ws.exists(uri):
-            return None
-        return ExpectationSuite.from_dict(self._meta.read(uri))
-
-    def _save_validation(self, report: ValidationReport) -> None:
-        report.id = report.id or new_id()
-        self._meta.write(self._uri("validations", f"{report.id}.json"), report.to_dict())
+        return self._target.expectation_suite()
 
     def validation_history(self) -> list[ValidationReport]:
         """Every stored validation report, oldest first."""
@@ -290,7 +268,7 @@ class FeatureGroup:
         report = validate(suite, source, schema)
         report.version, report.ingestion = version, "VALIDATED"
         if save:
-            self._save_validation(report)
+            self._target.save_validation(report)
         return report
 
     # -- queries ----------------------------------------------------------------------------
@@ -327,14 +305,14 @@ class FeatureGroup:
     # -- online -----------------------------------------------------------------------------
     def online_store(self) -> OnlineStore:
         """The online store this group is served from."""
-        return open_online_store(self.ws)
+        return self._target.online_store()
 
     def materialize(self) -> int:
         """Rebuild the online rows from the latest offline table; the number of keys written."""
         if not self.online:
             raise FeatureStoreError(f"Feature group {self.name!r} is not online (online=False).")
         self.online_store().drop(self.online_table)
-        return _write.write_online(self, self.read().dataset())
+        return _write.write_online(self._target, self.read().dataset())
 
     def get_online_rows(self, keys: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
         """Latest stored rows for primary-key dicts (None where a key is unknown)."""

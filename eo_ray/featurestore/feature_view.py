@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from eo_ray.featurestore import _delta
+from eo_ray.featurestore._metadata import MetadataStore
 from eo_ray.featurestore.errors import FeatureStoreError, NotFoundError, OnlineStoreError
 from eo_ray.featurestore.query import Query
 from eo_ray.featurestore.training import (
@@ -20,14 +22,18 @@ from eo_ray.featurestore.training import (
 )
 
 if TYPE_CHECKING:
-    from eo_ray.featurestore.store import FeatureStore
+    from eo_ray.featurestore.feature_group import FeatureGroup
+
+    # How a view finds the groups its query reads: (name, version) -> FeatureGroup.
+    GroupLookup = Callable[[str, int | None], FeatureGroup]
 
 
 class FeatureView:
     """The features (and labels) a model uses, defined once by a query over feature groups."""
 
-    def __init__(self, store: FeatureStore, doc: dict[str, Any]) -> None:
-        self._store = store
+    def __init__(self, meta: MetadataStore, doc: dict[str, Any], groups: GroupLookup) -> None:
+        self._meta = meta
+        self._groups = groups
         self._doc = doc
         self._query: Query | None = None
 
@@ -48,7 +54,7 @@ class FeatureView:
     def query(self) -> Query:
         """The view's query (groups at the versions it was defined on)."""
         if self._query is None:
-            self._query = Query.from_dict(self._doc["query"], self._store.get_feature_group)
+            self._query = Query.from_dict(self._doc["query"], self._groups)
         return self._query
 
     @property
@@ -57,7 +63,7 @@ class FeatureView:
         return [c for c in self.query.plan().columns if c not in self.labels]
 
     def _uri(self, *parts: str) -> str:
-        return self._store._meta.view_uri(self.name, self.version, *parts)
+        return self._meta.view_uri(self.name, self.version, *parts)
 
     # -- training data ----------------------------------------------------------------------
     def _create(
@@ -84,7 +90,7 @@ class FeatureView:
         train = table.filter(pa.array(np.asarray(split == "train", dtype=bool)))
         fitted = fit_transforms(train, self.transforms)
         folder = self._uri("training")
-        existing = [int(n) for n in self._store.ws.list_dir(folder) if n.isdigit()]
+        existing = [int(n) for n in self._meta.ws.list_dir(folder) if n.isdigit()]
         version = max(existing, default=0) + 1
         uri = self._uri("training", str(version))
         meta = {
@@ -104,9 +110,9 @@ class FeatureView:
             "created": time.time(),
         }
         write_training_dataset(
-            uri, table, split, meta, _delta.storage_options(self._store.ws), self._store._meta.write
+            uri, table, split, meta, _delta.storage_options(self._meta.ws), self._meta.write
         )
-        return TrainingDataset(uri, meta, _delta.storage_options(self._store.ws))
+        return TrainingDataset(uri, meta, _delta.storage_options(self._meta.ws))
 
     def create_training_data(
         self, seed: int | None = None, description: str = ""
@@ -190,12 +196,12 @@ class FeatureView:
                 f"versions: {versions}."
             )
         uri = self._uri("training", str(version))
-        meta = self._store._meta.read(f"{uri}/meta.json")
-        return TrainingDataset(uri, meta, _delta.storage_options(self._store.ws))
+        meta = self._meta.read(f"{uri}/meta.json")
+        return TrainingDataset(uri, meta, _delta.storage_options(self._meta.ws))
 
     def training_dataset_versions(self) -> list[int]:
         """Versions of the complete training datasets of this view."""
-        ws = self._store.ws
+        ws = self._meta.ws
         folder = self._uri("training")
         return sorted(
             int(n)
@@ -264,7 +270,7 @@ class FeatureView:
 
     def delete(self) -> None:
         """Delete this version of the view and its training datasets."""
-        self._store.ws.delete(self._uri())
+        self._meta.ws.delete(self._uri())
 
 
 def _jsonable(ranges):

@@ -78,7 +78,8 @@ class FeatureStore:
         group = FeatureGroup(self._meta, doc)
         if suite is not None:
             group.save_expectation_suite(suite)
-        group._save()  # last: a version is visible once its document exists
+        # last: a version is visible once its document exists
+        self._meta.write(self._meta.group_uri(name, version, "group.json"), doc)
         return group
 
     def get_feature_group(self, name: str, version: int | None = None) -> FeatureGroup:
@@ -151,12 +152,13 @@ class FeatureStore:
             "tags": dict(tags or {}),
         }
         self._meta.write(self._meta.view_uri(name, version, "view.json"), doc)
-        return FeatureView(self, doc)
+        return FeatureView(self._meta, doc, self.get_feature_group)
 
     def get_feature_view(self, name: str, version: int | None = None) -> FeatureView:
         """A feature view (default: its latest version)."""
         version = self._meta.resolve("views", name, version)
-        return FeatureView(self, self._meta.read(self._meta.view_uri(name, version, "view.json")))
+        doc = self._meta.read(self._meta.view_uri(name, version, "view.json"))
+        return FeatureView(self._meta, doc, self.get_feature_group)
 
     def get_or_create_feature_view(
         self, name: str, query: Query, labels=None, **kwargs: Any

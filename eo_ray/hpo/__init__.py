@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from eo_ray.hpo._reporter import Reporter, TrialOutcome, TrialStopped, execute_trial
 from eo_ray.hpo._result import SearchResult
-from eo_ray.hpo._runtime import RunStats, WorkerPool, run_trials, start_state_actor
-from eo_ray.hpo._search import default_workers, search
+from eo_ray.hpo._search import search
 from eo_ray.hpo._space import Categorical, Discrete, Double, Integer, Parameter, SearchSpace
 from eo_ray.hpo._state import SearchState
 from eo_ray.hpo._trial import History, Report, TrialSpec, TrialStatus, TrialView
@@ -63,7 +62,6 @@ __all__ = [
     "Report",
     "ReportError",
     "Reporter",
-    "RunStats",
     "SearchConfigError",
     "SearchResult",
     "SearchSpace",
@@ -76,10 +74,6 @@ __all__ = [
     "TrialStatus",
     "TrialStopped",
     "TrialView",
-    "WorkerPool",
-    "default_workers",
     "execute_trial",
-    "run_trials",
     "search",
-    "start_state_actor",
 ]

@@ -15,7 +15,7 @@ from eo_ray.hpo._trial import TrialSpec, better
 
 
 class SearchProgress:
-    """A listener for :func:`run_trials` that draws a Rich progress bar."""
+    """A listener of a trial session's trials that draws a Rich progress bar."""
 
     def __init__(self, total: int, mode: str, label: str, enabled: bool | None = None) -> None:
         self.mode = mode

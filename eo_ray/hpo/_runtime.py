@@ -1,6 +1,7 @@
 """The worker-actor runtime: run trial specs on N long-lived workers, with heartbeats, a
-stopping rule and worker replacement. Reused by ablation studies and the synchronous
-Experiment API (``batched=True``: each batch waits for its slowest trial)."""
+stopping rule and worker replacement. Driven by the trial session (``_session.py``) of searches,
+ablation studies and the synchronous Experiment API (``batched=True``: each batch waits for
+its slowest trial)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from typing import Any
 
 import cloudpickle
 
-from eo_ray.experiments._code import dumps_by_value
 from eo_ray.hpo._reporter import TrainFn, TrialOutcome
 from eo_ray.hpo._state import SearchState
 from eo_ray.hpo._trial import TrialSpec, TrialStatus
 from eo_ray.hpo._worker import DECISION_WAIT, HEARTBEATS, TrialWorker
 from eo_ray.hpo.errors import SearchConfigError
+from eo_ray.tracking import dumps_by_value
 
 
 def actor_options(resources: Mapping[str, float]) -> dict[str, Any]:

@@ -2,63 +2,32 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import secrets
-import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from eo_ray.experiments import ExperimentRecord, Run, RunStatus, list_experiments
-from eo_ray.experiments import start as start_record
 from eo_ray.hpo._progress import SearchProgress
 from eo_ray.hpo._result import SearchResult
-from eo_ray.hpo._runtime import WorkerPool, actor_options, run_trials, start_state_actor
+from eo_ray.hpo._runtime import actor_options
+from eo_ray.hpo._session import (
+    SessionPlan,
+    default_workers,
+    ensure_ray,
+    finish,
+    load_journal,
+    run_session,
+)
 from eo_ray.hpo._space import SearchSpace
-from eo_ray.hpo._trial import TrialStatus, TrialView
-from eo_ray.hpo.errors import AllTrialsFailedError, SearchConfigError
+from eo_ray.hpo._trial import TrialView
+from eo_ray.hpo.errors import SearchConfigError
 from eo_ray.hpo.optimizers import GridSearch, Optimizer, TrialList, make_optimizer
 from eo_ray.hpo.stopping import StoppingRule, make_stopping_rule
 from eo_ray.storage import validate_name, workspace
+from eo_ray.tracking import ExperimentRecord, Run, RunStatus, list_experiments
+from eo_ray.tracking import start as start_record
 
-ENTRY_POINT = "eo_ray.hpo._search:rerun_search"
-
-
-class TrialJournal:
-    """Writes each finished trial to the experiment record (the resume journal).
-
-    Writes happen on a background thread so that the optimizer actor answers the next ``ask``
-    without waiting for storage; :meth:`close` waits for every pending write.
-    """
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[Future] = []
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"run": self.run}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["run"])
-
-    def __call__(self, view: TrialView) -> None:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
-        self._pending = [f for f in self._pending if not f.done()]
-        self._pending.append(self._pool.submit(self.run.log_trial, view.id, **view.to_dict()))
-
-    def close(self) -> None:
-        for future in self._pending:
-            future.result()
-        self._pending = []
-
-
-def load_journal(record: ExperimentRecord) -> list[TrialView]:
-    """The finished trials journaled in ``record``."""
-    views = [TrialView.from_dict(row) for row in record.trials()]
-    return [v for v in views if v.status.finished]
+ENTRY_POINT = "eo_ray.hpo:search"  # what re-runs a search of any kind
 
 
 def _check(
@@ -98,19 +67,6 @@ def _check(
         )
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise SearchConfigError(f"max_retries must be an integer >= 0; got {max_retries!r}.")
-
-
-def default_workers(resources_per_worker: Mapping[str, float]) -> int:
-    """As many workers as the cluster's CPUs (and GPUs) fit, at least one."""
-    import ray
-
-    total = ray.cluster_resources()
-    fits = []
-    for key in ("CPU", "GPU"):
-        need = resources_per_worker.get(key, 1 if key == "CPU" else 0)
-        if need:
-            fits.append(int(total.get(key, 0) // need))
-    return max(1, min(fits) if fits else 1)
 
 
 def _resumable(name: str, kind: str) -> ExperimentRecord | None:
@@ -193,8 +149,6 @@ def search(
     with a :class:`TrialList` optimizer (fixed trials, as in ablation studies).
     ``batched=True`` is the synchronous baseline (see ``eo.experiments.grid_search``).
     """
-    import eo_ray
-
     resources = dict(resources_per_worker or {"CPU": 1})
     opt = make_optimizer(optimizer)
     _check(
@@ -223,8 +177,7 @@ def search(
             raise SearchConfigError("num_trials is required unless optimizer='grid'.")
         num_trials = space.grid_size(opt.points)
     name = validate_name(name or getattr(train_fn, "__name__", "search"), "experiment")
-    if not eo_ray.is_initialized():
-        eo_ray.init()
+    ensure_ray()
     workers = workers or default_workers(resources)
     seed = seed if seed is not None else secrets.randbelow(2**31)
     call = {
@@ -245,7 +198,7 @@ def search(
         "batched": batched,
     }
     run, journaled, seed = _open_record(name, kind, train_fn, call, resume)
-    state = start_state_actor(
+    plan = SessionPlan(
         optimizer=opt,
         stopping=rule,
         space=space,
@@ -253,46 +206,19 @@ def search(
         mode=mode,
         num_trials=num_trials,
         seed=seed,
+        workers=workers,
+        resources=resources,
         max_retries=max_retries,
-        journal=TrialJournal(run),
+        builders=builders,
+        heartbeat_interval=heartbeat_interval,
+        trial_timeout=trial_timeout,
+        batched=batched,
+        log_root=f"{run.artifacts_uri}/tensorboard" if workspace().is_local else None,
     )
-    pool = None
-    try:
-        import ray
-
-        ray.get(state.restore.remote(journaled))
-        ws = workspace()
-        log_root = f"{run.artifacts_uri}/tensorboard" if ws.is_local else None
-        startup = time.perf_counter()
-        pool = WorkerPool(
-            train_fn,
-            workers=workers,
-            resources_per_worker=resources,
-            metric=metric,
-            state=state,
-            builders=builders,
-            heartbeat_interval=heartbeat_interval,
-            await_decisions=rule.stops_trials,
-            log_root=log_root,
-        )
-        pool.warm()
-        startup = time.perf_counter() - startup
-        label = f"{'batched' if batched else 'search'} {name}"
-        with SearchProgress(num_trials, mode, label, enabled=progress) as bar:
-            bar(None, None, {"running": 0, "completed": 0, "stopped": 0, "failed": 0})
-            stats = run_trials(
-                state, pool, batched=batched, listener=bar, trial_timeout=trial_timeout
-            )
-        ray.get(state.close.remote())
-        trials = tuple(ray.get(state.trials.remote()))
-    except BaseException as exc:
-        status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
-        run.finish(status, {"error": f"{type(exc).__name__}: {exc}"})
-        raise
-    finally:
-        if pool is not None:
-            pool.shutdown()
-        _kill(state)
+    label = f"{'batched' if batched else 'search'} {name}"
+    progress_bar = SearchProgress(num_trials, mode, label, enabled=progress)
+    outcome = run_session(run, train_fn, plan, progress=progress_bar, journaled=journaled)
+    trials, stats = outcome.trials, outcome.stats
     result = SearchResult(
         experiment_id=run.id,
         metric=metric,
@@ -303,35 +229,10 @@ def search(
         utilisation=stats.utilisation(workers),
         worker_replacements=stats.replacements,
         artifacts_uri=run.artifacts_uri,
-        startup_s=startup,
+        startup_s=outcome.startup_s,
         started_at=stats.started_at,
     )
     if plots and any(t.reports for t in trials):
         result = dataclasses.replace(result, plots=tuple(result.plot()))
-    summary = result.summary()
-    if trials and all(t.status is TrialStatus.FAILED for t in trials):
-        first = min(trials, key=lambda t: t.id)
-        run.finish(RunStatus.FAILED, summary)
-        raise AllTrialsFailedError(
-            f"All {len(trials)} trials of {name!r} failed; trial {first.id} failed with: "
-            f"{(first.error or '').strip().splitlines()[-1] if first.error else 'unknown error'}"
-        )
-    run.finish(RunStatus.COMPLETED, summary)
+    finish(run, trials, result.summary(), what=f"{name!r}")
     return result
-
-
-def _kill(actor: Any) -> None:
-    import ray
-
-    with contextlib.suppress(Exception):  # already dead is fine
-        ray.kill(actor, no_restart=True)
-
-
-def rerun_search(record: ExperimentRecord, fn: Any, call: dict[str, Any]) -> SearchResult:
-    """Entry point of ``eo.experiments.rerun`` for searches: same function, same arguments."""
-    if fn is None:
-        raise SearchConfigError(f"Experiment {record.id} recorded no function to re-run.")
-    call = dict(call)
-    space = call.pop("space")
-    num_trials = call.pop("num_trials")
-    return search(fn, space, num_trials, name=record.name, kind=record.kind, **call)

@@ -135,9 +135,9 @@ def _print_trials(frame, metric: str) -> None:
 @app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
     """Recorded searches, newest first."""
-    from eo_ray.experiments.cli import list_ as list_experiments
+    from eo_ray.tracking.cli import print_runs
 
-    list_experiments(kind="hpo", name=None, as_json=as_json)
+    print_runs(kind="hpo", as_json=as_json)
 
 
 @app.command()
@@ -146,9 +146,9 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """One search: summary and per-trial table."""
-    from eo_ray.experiments.cli import show as show_experiment
+    from eo_ray.tracking.cli import print_run
 
-    show_experiment(experiment_id, as_json=as_json)
+    print_run(experiment_id, as_json=as_json)
 
 
 @app.command()

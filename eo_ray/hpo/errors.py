@@ -22,4 +22,5 @@ class ReportError(HpoError, ValueError):
 
 
 class AllTrialsFailedError(HpoError):
-    """Every trial of a search failed; the message carries the first trial's error."""
+    """Every trial of a search or an ablation study failed; the message carries the first
+    trial's error (also ``eo_ray.ablation.AllTrialsFailedError``)."""

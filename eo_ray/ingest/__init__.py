@@ -9,13 +9,13 @@ columns of a user's numpy ``map_batches`` function typed.
 """
 
 from eo_ray.ingest._blocks import arrow_friendly
-from eo_ray.ingest._scan import Failure
 from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
 from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
 from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
 from eo_ray.ingest.errors import (
     CatalogNotFoundError,
     ChipReadError,
+    Failure,
     IngestError,
     InvalidOptionError,
     NoInputError,

@@ -15,10 +15,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from eo_ray.ingest._plan import ItemPlan
+
 STRING_LIST = pa.list_(pa.string())
 
 
-def transforms(plan_transform: Sequence[float], windows: np.ndarray, out_shape: Any) -> np.ndarray:
+def transforms(
+    plan_transform: Sequence[float], windows: np.ndarray, out_shape: tuple[int, int] | None
+) -> np.ndarray:
     """Affine coefficients (n x 6) mapping each chip's pixel (0, 0) to the map."""
     a, b, c, d, e, f = plan_transform[:6]
     rows, cols = windows[:, 0].astype(np.float64), windows[:, 1].astype(np.float64)
@@ -55,7 +59,7 @@ class ChipRows:
     """The metadata of some chips of one item: ``windows`` (n x 5: row, col, h, w, sample)
     and their nodata fractions. A block's table is built from all of its items at once."""
 
-    plan: Any
+    plan: ItemPlan
     windows: np.ndarray
     fractions: np.ndarray
 
@@ -73,7 +77,7 @@ def _kind(value: Any) -> str | None:
     return type(value).__name__
 
 
-def property_kinds(plan: Any) -> dict[str, str | None]:
+def property_kinds(plan: ItemPlan) -> dict[str, str | None]:
     """The kind of each item property ``plan`` carries (see :func:`fits`)."""
     return {key: _kind(value) for key, value in plan.extra.items()}
 

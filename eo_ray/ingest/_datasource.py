@@ -24,7 +24,7 @@ from ray.data import Datasource
 from eo_ray.ingest._blocks import ChipRows, chip_table, fits, property_kinds
 from eo_ray.ingest._failures import FailureSink
 from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path
-from eo_ray.ingest._scan import Failure
+from eo_ray.ingest._plan import ChipOptions, ItemPlan
 from eo_ray.ingest._strips import (
     MAX_STRIP_BYTES,
     SMALL_CHIP_BYTES,
@@ -34,8 +34,7 @@ from eo_ray.ingest._strips import (
     read_span,
     valid_count,
 )
-from eo_ray.ingest.chips import ChipOptions, ItemPlan
-from eo_ray.ingest.errors import ChipReadError
+from eo_ray.ingest.errors import ChipReadError, Failure
 
 MIN_TASK_BYTES = 8 * 2**20  # a read task opens its files once: amortise that
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from eo_ray.ingest._scan import Failure
+from eo_ray.ingest.errors import Failure
 
 log = logging.getLogger(__name__)
 

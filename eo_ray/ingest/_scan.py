@@ -12,7 +12,7 @@ import os
 import posixpath
 import zipfile
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +28,11 @@ from eo_ray.ingest._gdal import (
     split_zip_uri,
     zip_member_uri,
 )
-from eo_ray.ingest.errors import RasterInputError
+from eo_ray.ingest.errors import Failure, RasterInputError
 from eo_ray.ingest.item import Asset, Item
 from eo_ray.ingest.products import Product, identify
 
 FILES_PER_TASK = 16
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One input that could not be used, and why (one sentence)."""
-
-    path: str
-    reason: str
-    stage: str = "scan"
-
-    def to_dict(self) -> dict[str, str]:
-        """A JSON-ready form."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)

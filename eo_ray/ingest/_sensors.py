@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
-from eo_ray.ingest.products import Product, parse_datetime, register
+from eo_ray.ingest._product import Product, parse_datetime, register
 
 _LANDSAT_BAND = r"(?P<band>B\d{1,2}(?:_VCID_\d)?|BQA|QA_PIXEL|QA_RADSAT)"
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from eo_ray.ingest import _search
 from eo_ray.ingest._gdal import GdalOptions
-from eo_ray.ingest._scan import Failure, ScanUnit, expand_paths, plan_units, scan_unit
-from eo_ray.ingest.errors import CatalogNotFoundError, NoInputError, invalid
+from eo_ray.ingest._scan import ScanUnit, expand_paths, plan_units, scan_unit
+from eo_ray.ingest.errors import CatalogNotFoundError, Failure, NoInputError, invalid
 from eo_ray.ingest.item import Item
 from eo_ray.storage import Workspace, validate_name
 from eo_ray.storage import workspace as current_workspace

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -20,10 +19,10 @@ import numpy as np
 
 from eo_ray.ingest._failures import FailureSink
 from eo_ray.ingest._gdal import GdalOptions, describe_error, gdal_path, is_s3
-from eo_ray.ingest._scan import Failure
+from eo_ray.ingest._plan import DEFAULT_PROPERTIES, ChipOptions, FileRead, ItemPlan
 from eo_ray.ingest._windows import EDGE_MODES, centred_window, grid_windows, inside
 from eo_ray.ingest.catalog import Catalog, SearchResult, _ensure_ray, scan_items
-from eo_ray.ingest.errors import NothingReadableError, RasterInputError, invalid
+from eo_ray.ingest.errors import Failure, NothingReadableError, RasterInputError, invalid
 from eo_ray.ingest.item import Item
 
 if TYPE_CHECKING:
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 Source = Catalog | SearchResult | Item | Sequence[Item] | str | Path | Sequence[str | Path]
 RESAMPLING = ("nearest", "bilinear", "cubic", "average", "mode", "lanczos")
 FITS = ("pad", "resize")
-DEFAULT_PROPERTIES = ("platform", "label", "landsat:qa_scheme")
 
 
 class ChipRecord(TypedDict, total=False):
@@ -57,24 +55,6 @@ class ChipRecord(TypedDict, total=False):
     nodata: float | None
     nodata_fraction: float
     sample: int  # index of the sample a chip was cut around (-1 for grid chips)
-
-
-@dataclass(frozen=True)
-class ChipOptions:
-    """Validated options of :func:`read_chips` (see there)."""
-
-    size: tuple[int, int]
-    stride: tuple[int, int]
-    bands: tuple[str | int, ...] | None = None
-    edge: str = "drop"
-    max_nodata: float = 0.5
-    resolution: float | None = None
-    resampling: str = "bilinear"
-    fit: str | None = None
-    allow_ungeoreferenced: bool = False
-    properties: tuple[str, ...] = DEFAULT_PROPERTIES
-    # The largest block (and read task): Ray Data's own default block size limit.
-    block_bytes: int = 128 * 2**20
 
 
 def _pair(name: str, value: Any) -> tuple[int, int]:
@@ -120,40 +100,6 @@ def make_options(
 
 # -- planning ------------------------------------------------------------------------------
 IN_DRIVER_ITEMS = 2000  # up to this many items, metadata-only planning runs in the driver
-
-
-@dataclass(frozen=True)
-class _Read:
-    """One file read per window: which bands go to which chip bands, warped or direct."""
-
-    href: str
-    indexes: list[int]  # 1-based band indexes in the file
-    positions: list[int]  # where they go in the chip
-    warp: bool
-    nodata: float | None
-    width: int = 0  # the file's size when it was scanned (0: not known)
-    height: int = 0
-
-
-@dataclass(frozen=True)
-class ItemPlan:
-    """Everything a read task needs for the windows of one item (small, picklable)."""
-
-    item_id: str
-    source: str
-    collection: str
-    datetime: str | None
-    crs: str | None
-    transform: tuple[float, ...]
-    height: int
-    width: int
-    band_names: list[str]
-    dtype: str
-    nodata: float | None
-    reads: list[_Read]
-    windows: list[tuple[int, int, int, int, int]]  # row, col, h, w, sample index
-    extra: dict[str, Any] = field(default_factory=dict)
-    out_shape: tuple[int, int] | None = None  # resize whole rasters to this size
 
 
 def _select_bands(item: Item, wanted: tuple[str | int, ...] | None) -> list[tuple[str, int, str]]:
@@ -322,7 +268,7 @@ def _plan_one(
         )
     selected = _select_bands(item, opts.bands)
     transform, height, width = _grid(item, opts.resolution)
-    reads: dict[str, _Read] = {}
+    reads: dict[str, FileRead] = {}
     dtypes, nodatas = [], set()
     for pos, (key, index, _) in enumerate(selected):
         asset = item.assets[key]
@@ -331,7 +277,7 @@ def _plan_one(
                 _check_present(asset.href)
                 checked.add(asset.href)
             warp = not _same_grid(asset, transform, height, width)
-            reads[key] = _Read(asset.href, [], [], warp, asset.nodata, asset.width, asset.height)
+            reads[key] = FileRead(asset.href, [], [], warp, asset.nodata, asset.width, asset.height)
         reads[key].indexes.append(index)
         reads[key].positions.append(pos)
         dtypes.append(asset.dtype)

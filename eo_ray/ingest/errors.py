@@ -1,6 +1,11 @@
-"""Errors of the ingest stage: each says what was wrong with which input and what to do."""
+"""Errors of the ingest stage: each says what was wrong with which input and what to do.
+
+Inputs that fail without stopping a scan or a read are kept as :class:`Failure` records.
+"""
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
 
 from eo_ray.errors import EoRayError
 
@@ -31,6 +36,20 @@ class ChipReadError(IngestError):
 
 class RasterInputError(IngestError):
     """One input file cannot be used; raised per file inside tasks and turned into a Failure."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One input that could not be used, and why (one sentence); ``stage`` says where
+    (``scan``, ``plan`` or ``read``)."""
+
+    path: str
+    reason: str
+    stage: str = "scan"
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready form."""
+        return asdict(self)
 
 
 def invalid(name: str, owner: str, expected: str, got: object) -> InvalidOptionError:

@@ -8,6 +8,10 @@ experiment, training run), so serving can start from ``eo.models.best(name, "acc
 from __future__ import annotations
 
 from eo_ray.models._formats import FORMATS, ModelFormat, get_format
+from eo_ray.models._inputs import InputError, InputSpec, stack_instances
+from eo_ray.models._predictors import Predictor, predictor_for
+from eo_ray.models._runner import ModelOutputError, ModelRunner
+from eo_ray.models._signature import INPUTS, Preprocess, Signature
 from eo_ray.models.errors import (
     MetricNotFoundError,
     ModelFormatError,
@@ -24,16 +28,26 @@ def list(name: str | None = None) -> list[ModelVersion]:
 
 __all__ = [
     "FORMATS",
+    "INPUTS",
+    "InputError",
+    "InputSpec",
     "MetricNotFoundError",
     "ModelFormat",
     "ModelFormatError",
     "ModelNotFoundError",
+    "ModelOutputError",
     "ModelRegistryError",
+    "ModelRunner",
     "ModelVersion",
+    "Predictor",
+    "Preprocess",
+    "Signature",
     "best",
     "get",
     "get_format",
     "list",
     "list_versions",
+    "predictor_for",
     "register",
+    "stack_instances",
 ]

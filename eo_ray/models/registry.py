@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from eo_ray.models._formats import get_format
+from eo_ray.models._signature import InputKind, Signature
 from eo_ray.models.errors import MetricNotFoundError, ModelFormatError, ModelNotFoundError
 from eo_ray.storage import Workspace, validate_name, workspace
 
@@ -127,14 +129,35 @@ def register(
     experiment: str | None = None,
     description: str = "",
     train_run: str | None = None,
+    input: InputKind | None = None,
+    classes: Sequence[Any] | None = None,
+    bands: Sequence[str] | None = None,
+    preprocess: Any = None,
+    colors: Sequence[str] | None = None,
+    dates: int | None = None,
 ) -> ModelVersion:
     """Store a new version of model ``name`` and return it.
 
     ``model_or_path`` is a model object (torch module, Keras model, scikit-learn estimator), a
     file in the framework's safe format, or a ``TrainResult`` (its exported model, metrics,
     run and experiment are used). ``training_dataset`` and ``experiment`` are provenance.
+
+    ``input`` (``"pixel"``, ``"series"`` or ``"chip"``) with ``classes`` (output names in
+    the model's output order), ``bands`` (source bands it takes, in order; default: every
+    band of the source), ``preprocess`` (see :class:`Preprocess`), ``colors`` (``#rrggbb``
+    per class) and ``dates`` (series models) form the signature that lets
+    :func:`eo_ray.mapping.predict` run the model over whole scenes. Models registered
+    without ``input`` serve as before.
     """
     validate_name(name, "model")
+    if input is None and any(v is not None for v in (classes, bands, preprocess, colors, dates)):
+        raise ModelFormatError(
+            "classes, bands, preprocess, colors and dates describe a model's input; pass "
+            "input='pixel', 'series' or 'chip' with them."
+        )
+    io = None
+    if input is not None:
+        io = Signature.build(input, classes, bands, preprocess, colors, dates)
     extra: dict[str, Any] = {"metrics": metrics, "experiment": experiment, "train_run": train_run}
     model_or_path, framework = _from_train_result(model_or_path, framework, extra)
     if framework is None:
@@ -168,14 +191,22 @@ def register(
         training_dataset=training_dataset,
         experiment=extra["experiment"],
         train_run=extra["train_run"],
-        signature=None
-        if example is None
-        else {"shape": list(example.shape[1:]), "dtype": str(example.dtype)},
+        signature=_signature(example, io),
         format_meta=format_meta,
         root=ws.root,
     )
     ws.write_json(f"{uri}/{META}", mv.to_dict())
     return mv
+
+
+def _signature(example: np.ndarray | None, io: Signature | None) -> dict[str, Any] | None:
+    """The stored signature: the input example's shape and dtype, and the mapping signature."""
+    out: dict[str, Any] = {}
+    if example is not None:
+        out = {"shape": list(example.shape[1:]), "dtype": str(example.dtype)}
+    if io is not None:
+        out.update(io.to_dict())
+    return out or None
 
 
 def _claim_version(ws: Workspace, name: str) -> int:

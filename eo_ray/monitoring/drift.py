@@ -109,19 +109,16 @@ def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 def _reference_predictions(log: pd.DataFrame, raw: Any, features: pd.DataFrame) -> pd.Series:
     """The served model version's predictions on the reference (for prediction drift)."""
     from eo_ray import models
-    from eo_ray.serving._inputs import to_array
-    from eo_ray.serving._predictors import predictor_for
-    from eo_ray.serving.errors import RequestError
 
     last = log.iloc[-1]
     version = models.get(str(last["model"]), int(last["model_version"]))
-    predictor = predictor_for(version.framework, version.load(), version.signature)
+    predictor = models.predictor_for(version.framework, version.load(), version.signature)
     source = features.to_dict("records") if raw is None else np.asarray(raw)
     try:
-        x = to_array(source, predictor.spec)
-    except RequestError as exc:
+        x = predictor.inputs(source)
+    except models.InputError as exc:
         raise ReferenceDataError(
-            f"The served model cannot predict on the reference ({exc.message}); pass reference "
+            f"The served model cannot predict on the reference ({exc}); pass reference "
             "data in the model's input form, or a 'prediction' column."
         ) from None
     out: list[Any] = []

@@ -17,10 +17,11 @@ alert (:func:`on_alert`) or on a schedule (:func:`run_every`).
     run = pipe.run()              # or pipe.run(resume=run_id) after a failure
 """
 
-from eo_ray.pipelines._dag import Pipeline, Step
+from eo_ray.pipelines._dag import Pipeline
 from eo_ray.pipelines._execute import StepContext
 from eo_ray.pipelines._record import RunRecord, StepStatus
 from eo_ray.pipelines._runner import PipelineRun, get_run, list_runs, run
+from eo_ray.pipelines._step import Step
 from eo_ray.pipelines._triggers import load_pipeline, on_alert, run_every
 from eo_ray.pipelines.errors import (
     PipelineDefinitionError,

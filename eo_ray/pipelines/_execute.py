@@ -11,7 +11,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from eo_ray.pipelines._dag import Step
+from eo_ray.pipelines._step import Step
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import cloudpickle
 
 from eo_ray.pipelines.errors import PipelineRunNotFoundError
 from eo_ray.storage import Workspace, validate_name, workspace
+from eo_ray.tracking import dumps_by_value
 
 STORE = "pipelines"
 
@@ -150,9 +151,10 @@ class RunStore:
         return sorted(records, key=lambda r: r.started, reverse=True)
 
     def save_output(self, record: RunRecord, step: str, value: Any) -> str:
-        """Persist a step's output so that a resumed run can hand it to later steps."""
+        """Persist a step's output so that a resumed run can hand it to later steps (objects of
+        the user's own modules by value: a run resumed elsewhere need not import them)."""
         uri = self.ws.join(self.run_dir(record.pipeline, record.run_id), "outputs", f"{step}.pkl")
-        self.ws.write_bytes(uri, cloudpickle.dumps(value))
+        self.ws.write_bytes(uri, dumps_by_value(value))
         return uri
 
     def load_output(self, uri: str) -> Any:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from eo_ray.pipelines._dag import Pipeline, Step
 from eo_ray.pipelines._execute import Outcome, StepContext, execute
 from eo_ray.pipelines._record import DONE, Attempt, RunRecord, RunStore, StepRecord, StepStatus, now
+from eo_ray.pipelines._step import Step
 from eo_ray.pipelines.errors import PipelineDefinitionError, StepFailedError
+
+if TYPE_CHECKING:  # the pipeline hands itself to run(); the runner only reads it
+    from eo_ray.pipelines._dag import Pipeline
 
 
 @dataclass

@@ -10,8 +10,8 @@ workspace (read it with ``eo.monitoring.requests(name)``).
     eo.serving.undeploy("fashion-cnn")
 """
 
+from eo_ray.models import InputSpec
 from eo_ray.serving._deploy import deploy, get, list_deployments, undeploy
-from eo_ray.serving._inputs import InputSpec
 from eo_ray.serving.client import Deployment
 from eo_ray.serving.errors import (
     DeploymentConfigError,

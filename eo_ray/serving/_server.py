@@ -27,8 +27,8 @@ from ray import serve
 from starlette.requests import Request
 from starlette.responses import Response
 
-from eo_ray.serving._inputs import InputSpec, parse_request, to_array
-from eo_ray.serving._predictors import predictor_for
+from eo_ray.models import InputSpec, predictor_for
+from eo_ray.serving._inputs import parse_request, to_array
 from eo_ray.serving.errors import RequestError
 
 DRAIN_FACTOR = 16

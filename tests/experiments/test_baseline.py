@@ -95,6 +95,28 @@ def test_rerun_of_a_search_repeats_its_space_and_seed(ray_session):
     assert hp(again) == hp(result)
 
 
+def test_an_old_record_naming_a_private_module_still_reruns(ray_session):
+    """Records written before reruns went by kind name a private module as entry point."""
+    first = eo.hpo.search(
+        scale,
+        None,
+        1,
+        optimizer=eo.hpo.TrialList([{"a": 0.5}]),
+        early_stopping=None,
+        workers=1,
+        kind="my_search",
+        progress=False,
+    )
+    record = experiments.get(first.experiment_id)
+    assert record.entry_point == "eo_ray.hpo:search"
+    ws = eo.workspace()
+    uri = ws.uri("experiments", record.id, "record.json")
+    ws.write_json(uri, {**ws.read_json(uri), "entry_point": "eo_ray.hpo._search:rerun_search"})
+    again = experiments.rerun(record.id)
+    assert again.best.value == 1.0
+    assert experiments.get(again.experiment_id).kind == "my_search"
+
+
 def test_rerun_of_an_unknown_id_is_one_clear_error(ray_session):
     with pytest.raises(experiments.ExperimentNotFoundError, match="No experiment"):
         experiments.rerun("hpo-20000101T000000-abcdef")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eo_ray.hpo import NoStopping, TrialList, TrialStopped, start_state_actor
+from eo_ray.hpo import NoStopping, TrialList, TrialStopped
+from eo_ray.hpo._runtime import start_state_actor
 from eo_ray.hpo._worker import HeartbeatReporter
 from tests.hpo.hpo_fns import StopAtStep3
 

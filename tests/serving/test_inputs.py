@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from eo_ray.models import predictor_for
 from eo_ray.serving._inputs import InputSpec, parse_body, parse_request, to_array
-from eo_ray.serving._predictors import predictor_for
 from eo_ray.serving.errors import RequestError
 
 

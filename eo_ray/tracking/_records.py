@@ -1,4 +1,4 @@
-"""Experiment records: one folder per run under ``<workspace>/experiments/<id>/``.
+"""Run records (tracking): one folder per run under ``<workspace>/experiments/<id>/``.
 
 Layout (every file small JSON written atomically, so local folders and S3 both work)::
 
@@ -20,16 +20,16 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from eo_ray.experiments._code import dumps_by_value
-from eo_ray.experiments._identity import (
+from eo_ray.storage import Workspace, validate_name, workspace
+from eo_ray.tracking._code import dumps_by_value
+from eo_ray.tracking._identity import (
     SOURCE_HASH_ATTR,
     git_commit,
     package_versions,
     qualified_name,
     source_hash,
 )
-from eo_ray.experiments.errors import ExperimentError, ExperimentNotFoundError
-from eo_ray.storage import Workspace, validate_name, workspace
+from eo_ray.tracking.errors import ExperimentError, ExperimentNotFoundError
 
 STORE = "experiments"
 
@@ -190,9 +190,12 @@ def start(
     ``fn`` is the user's function (its qualified name, source hash and git commit are kept,
     and it is pickled by value so that :func:`rerun` can call the very same code); ``params``
     are the run's parameters or search space as JSON-ready data; ``dataset`` references the
-    data (e.g. ``{"feature_view": "ships", "version": 2}``); ``entry_point`` is the
-    ``module:function`` that :func:`rerun` calls with the record to run it again, passing it
-    ``call`` (the exact keyword arguments of the run, pickled by value alongside the record).
+    data (e.g. ``{"feature_view": "ships", "version": 2}``); ``call`` holds the exact keyword
+    arguments of the run (pickled by value alongside the record) for
+    ``eo.experiments.rerun``, which dispatches eo-ray's own kinds to their stage's public
+    function (``hpo`` to ``eo_ray.hpo.search``...). ``entry_point`` names the public function
+    that re-runs a run of another kind (``"eo_ray.hpo:search"``), or a user's own
+    ``module:function``, called as ``function(record, fn, call)``.
     """
     validate_name(name, "experiment")
     validate_name(kind, "experiment kind")

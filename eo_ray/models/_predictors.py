@@ -1,4 +1,5 @@
-"""One small adapter per framework: a batch array in, predictions (and scores) out.
+"""Predicting with a loaded model: one small adapter per framework, a batch array in,
+predictions (and scores) out; used by serving, monitoring and analysis.
 
 The adapters also say what an instance must look like (:class:`InputSpec`), from the input
 example registered with the model or from the model itself (scikit-learn's
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from eo_ray.serving._inputs import InputSpec
+from eo_ray.models._inputs import InputSpec, stack_instances
 
 
 class Predictor:
@@ -22,11 +23,17 @@ class Predictor:
         self.spec = self._spec(signature)
 
     def _spec(self, signature: dict[str, Any] | None) -> InputSpec:
-        if signature:
+        if signature and signature.get("shape") is not None:
             return InputSpec(shape=tuple(signature["shape"]), dtype=signature["dtype"])
         return InputSpec()
 
+    def inputs(self, instances: list[Any] | np.ndarray) -> np.ndarray:
+        """``instances`` stacked into the batch array the model takes (InputError if they do
+        not fit its :class:`InputSpec`)."""
+        return stack_instances(instances, self.spec)
+
     def predict(self, x: np.ndarray) -> tuple[list[Any], list[Any] | None]:
+        """Predictions (and per-class scores, or None) of the batch ``x``, as lists."""
         raise NotImplementedError
 
 
@@ -60,7 +67,7 @@ class SklearnPredictor(Predictor):
             return InputSpec(
                 shape=(len(names),), dtype="float64", feature_names=tuple(map(str, names))
             )
-        if signature:
+        if signature and signature.get("shape") is not None:
             return InputSpec(shape=tuple(signature["shape"]), dtype=signature["dtype"])
         return InputSpec(shape=None if n is None else (int(n),), dtype="float64")
 
