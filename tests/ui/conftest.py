@@ -112,6 +112,8 @@ def ui_workspace(ray_session, session_home: Path, data_dir: Path) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     import eo_ray as eo
+    from eo_ray.ablation import AblationStudy
+    from eo_ray.ablation.examples import titanic_frame, titanic_logistic
     from eo_ray.serving import request_log
     from eo_ray.storage import workspace
     from tests.ui.ui_fns import SPACE, curve
@@ -145,6 +147,9 @@ def ui_workspace(ray_session, session_home: Path, data_dir: Path) -> dict:
         progress=False,
         plots=False,
     )
+    study = AblationStudy("ui-ablation", data=titanic_frame, label="survived")
+    study.features.include("pclass", "sex", "fare")
+    ablation = eo.ablation.run(titanic_logistic, study, workers=2, repeats=2, metric="accuracy")
     x, y = frame[["red", "nir", "ndvi"]].to_numpy(), frame["label"].to_numpy()
     model = LogisticRegression(max_iter=200).fit(x, y)
     lineage = {"feature_view": "ui_ndvi", "version": 1, "training_dataset": td.version}
@@ -175,6 +180,7 @@ def ui_workspace(ray_session, session_home: Path, data_dir: Path) -> dict:
         "group": fg.name,
         "view": view.name,
         "experiment": search.experiment_id,
+        "ablation": ablation.experiment_id,
         "model": "ui-model",
         "deployment": "ui-model",
         "requests": 240,

@@ -110,6 +110,7 @@ def _pages(ws: dict) -> list[tuple[str, str, int]]:
         (f"/featurestore/views/{ws['view']}", "feature-view", 0),
         ("/experiments", "experiments", 0),
         (f"/experiments/{ws['experiment']}", "experiment-hpo", 2),
+        (f"/experiments/{ws['ablation']}", "experiment-ablation", 1),
         ("/models", "models", 0),
         (f"/models/{ws['model']}", "model", 1),
         ("/deployments", "deployments", 0),

@@ -129,6 +129,18 @@ def test_experiment_pages(client, ui_workspace):
     assert "trials-table" in html
 
 
+def test_ablation_page_ranks_components(client, ui_workspace):
+    data = client.get(f"/api/experiments/{ui_workspace['ablation']}").json()
+    assert data["view"] == "ablation"
+    components = [r["component"] for r in data["ranking"]]
+    assert components[0] == "base"
+    assert sorted(components[1:]) == ["fare", "pclass", "sex"]
+    assert len(data["trials"]) == 8  # (base + 3 components) x 2 repeats
+    html = _page(client, f"/experiments/{ui_workspace['ablation']}")
+    assert 'id="ranking-chart"' in html
+    assert "ranking-table" in html
+
+
 def test_model_pages(client, ui_workspace):
     name = ui_workspace["model"]
     assert name in {m["name"] for m in client.get("/api/models").json()["models"]}

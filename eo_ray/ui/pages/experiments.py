@@ -173,7 +173,9 @@ def experiment_charts(data: dict[str, Any]) -> dict[str, Any]:
             "best": _charts.figure([best], "seconds since the search started", f"best {metric}"),
         }
     if data["view"] == "ablation":
-        rows = [r for r in data["ranking"] if r.get("diff") is not None]
+        rows = [
+            r for r in data["ranking"] if r.get("diff") is not None and r["component"] != "base"
+        ]
         bar = {
             "type": "bar",
             "orientation": "h",
