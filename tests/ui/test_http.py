@@ -170,7 +170,12 @@ def test_deployment_pages_page_the_request_log(client, ui_workspace):
     assert errors["matching"] == 15
     assert {r["status"] for r in errors["requests"]} == {400}
     assert sum(first["latency"]["requests"]) == ui_workspace["requests"]
+    (report,) = first["drift_reports"]
+    assert report["drifted"] is True
+    assert len(report["columns"]) == ui_workspace["drift_columns"]
+    assert first["alerts"][0]["deployment"] == name
     html = _page(client, f"/deployments/{name}")
+    assert 'id="drift-table"' in html
     assert 'id="latency-chart"' in html
     assert "req-00239" in html
     _page(client, "/deployments")
