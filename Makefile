@@ -33,6 +33,10 @@ test: install
 	@# The feature store's online-store tests start a real redis-server on loopback.
 	@command -v redis-server >/dev/null || (apt-get install -y -qq redis-server >/dev/null \
 		|| (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null))
+	@# The web UI's browser tests drive Debian's headless Chromium with its chromedriver.
+	@(test -x /usr/bin/chromium && test -x /usr/bin/chromedriver) \
+		|| (apt-get install -y -qq chromium chromium-driver >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null))
 	$(PY) -m pytest -q
 
 lint: install

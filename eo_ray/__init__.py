@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # `x as x`: re-exported, loaded on first use
     from eo_ray import serving as serving
     from eo_ray import tracking as tracking
     from eo_ray import train as train
+    from eo_ray import ui as ui
     from eo_ray.featurestore import feature_store as feature_store
     from eo_ray.runtime import info, init, is_initialized, shutdown
     from eo_ray.storage import Workspace, workspace

@@ -197,6 +197,34 @@ def datasets_verify(
         raise typer.Exit(1)
 
 
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8266,
+    token: Annotated[
+        str | None,
+        typer.Option(help="Require this token (default: EO_RAY_UI_TOKEN; none: no login)."),
+    ] = None,
+) -> None:
+    """Serve the read-only web interface over the workspace until stopped (Ctrl-C)."""
+    import os
+
+    from eo_ray.storage import workspace
+    from eo_ray.ui import serve
+
+    token = token or os.environ.get("EO_RAY_UI_TOKEN") or None
+    if host not in ("127.0.0.1", "localhost", "::1") and token is None:
+        err_console.print(
+            f"[yellow]warning:[/yellow] serving on {host} without a token: anyone who can "
+            "reach this port can browse the workspace; pass --token or set EO_RAY_UI_TOKEN."
+        )
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"eo-ray UI over {workspace().root} at http://{shown}:{port}/ (Ctrl-C stops it)")
+    serve(host=host, port=port, token=token)
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one line on stderr."""
     try:

@@ -73,6 +73,7 @@ def main() -> int:
         f"`eo-ray models list`, `eo-ray monitor requests {ships.MODEL}`; reports under "
         f"{ws.uri('reports')} and {ws.uri('monitoring')}."
     )
+    console.print("Browse it all in the web UI: run `eo-ray ui` and open http://127.0.0.1:8266/")
     eo.serving.undeploy(ships.MODEL)
     eo.shutdown()
     return 0 if run.status == "succeeded" else 1
