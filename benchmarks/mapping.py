@@ -14,6 +14,10 @@ with one inference actor per CPU. Reported: km²/s of each, their ratio, and pea
 memory (the reference process; eo-ray's driver and the sum of its Ray workers, sampled every
 0.2 s). The maps of both sides are compared pixel for pixel.
 
+The bound: the reference's CPU seconds (all its threads) divided by the cores is the least
+wall-clock any implementation doing the same work could take on this machine, so
+``hand s / (hand CPU s / cores)`` is the highest ratio reachable here.
+
     python benchmarks/mapping.py [--sides 2745,5490,10980,21960] [--models pixel,chip]
 """
 
@@ -139,8 +143,9 @@ rasterio.shutil.copy(tmp, out, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE="512"
                      OVERVIEW_RESAMPLING="NEAREST", BIGTIFF="IF_SAFER")
 import os; os.unlink(tmp)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"seconds": seconds, "peak_bytes": peak}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": seconds, "peak_bytes": usage.ru_maxrss * 1024,
+                  "cpu_seconds": usage.ru_utime + usage.ru_stime}))
 """
 
 
@@ -247,8 +252,8 @@ def main() -> int:
     )
     header = (
         f"{'model':6} {'side':>6} {'km²':>8} {'hand s':>8} {'eo s':>8} {'hand km²/s':>10} "
-        f"{'eo km²/s':>9} {'ratio':>6} {'hand peak':>9} {'eo driver':>9} {'eo workers':>10} "
-        f"{'agree':>6}"
+        f"{'eo km²/s':>9} {'ratio':>6} {'bound':>6} {'hand peak':>9} {'eo driver':>9} "
+        f"{'eo workers':>10} {'agree':>6}"
     )
     print(header)
     rows = []
@@ -266,6 +271,8 @@ def main() -> int:
                 "model": kind, "side": side, "km2": km2, "hand_s": hand["seconds"],
                 "eo_s": ours["seconds"], "hand_km2_s": km2 / hand["seconds"],
                 "eo_km2_s": km2 / ours["seconds"], "ratio": hand["seconds"] / ours["seconds"],
+                "hand_cpu_s": hand["cpu_seconds"],
+                "bound": hand["seconds"] / (hand["cpu_seconds"] / (os.cpu_count() or 1)),
                 "hand_peak_gib": hand["peak_bytes"] / gib,
                 "eo_driver_peak_gib": ours["driver_peak_bytes"] / gib,
                 "eo_workers_peak_gib": ours["workers_peak_bytes"] / gib, "agree": agree,
@@ -274,7 +281,7 @@ def main() -> int:
             print(
                 f"{kind:6} {side:>6} {km2:>8.0f} {row['hand_s']:>8.1f} {row['eo_s']:>8.1f} "
                 f"{row['hand_km2_s']:>10.1f} {row['eo_km2_s']:>9.1f} {row['ratio']:>6.2f} "
-                f"{row['hand_peak_gib']:>9.2f} {row['eo_driver_peak_gib']:>9.2f} "
+                f"{row['bound']:>6.2f} {row['hand_peak_gib']:>9.2f} {row['eo_driver_peak_gib']:>9.2f} "
                 f"{row['eo_workers_peak_gib']:>10.2f} {agree:>6.4f}",
                 flush=True,
             )
