@@ -281,8 +281,9 @@ def main() -> int:
             print(
                 f"{kind:6} {side:>6} {km2:>8.0f} {row['hand_s']:>8.1f} {row['eo_s']:>8.1f} "
                 f"{row['hand_km2_s']:>10.1f} {row['eo_km2_s']:>9.1f} {row['ratio']:>6.2f} "
-                f"{row['bound']:>6.2f} {row['hand_peak_gib']:>9.2f} {row['eo_driver_peak_gib']:>9.2f} "
-                f"{row['eo_workers_peak_gib']:>10.2f} {agree:>6.4f}",
+                f"{row['bound']:>6.2f} {row['hand_peak_gib']:>9.2f} "
+                f"{row['eo_driver_peak_gib']:>9.2f} {row['eo_workers_peak_gib']:>10.2f} "
+                f"{agree:>6.4f}",
                 flush=True,
             )
             for path in out.rglob("*.tif"):
