@@ -39,7 +39,7 @@ __getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 def list(*, kind: str | None = None, name: str | None = None) -> Any:
     """Every recorded run, newest first (``eo.experiments.list()``); see list_experiments."""
-    from eo_ray.experiments._records import list_experiments
+    from eo_ray.tracking import list_experiments
 
     return list_experiments(kind=kind, name=name)
 
