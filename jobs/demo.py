@@ -6,6 +6,7 @@ feature view -> asynchronous HPO -> all-reduce training -> registry -> Ray Serve
 predictions -> drift and analysis reports, and prints where to look.
 
     python jobs/demo.py [--trials 8] [--epochs 6] ...     (the ship pipeline's flags)
+    python jobs/demo.py --smoke                            (every stage in seconds; for tests)
     ray job submit --working-dir . -- python jobs/demo.py
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import ray
@@ -40,11 +40,9 @@ def main() -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    defaults = ships.ShipConfig()
-    for field, value in asdict(defaults).items():
-        parser.add_argument(f"--{field.replace('_', '-')}", type=type(value), default=value)
+    ships.add_config_args(parser)
     args = parser.parse_args()
-    cfg = ships.ShipConfig(**{k: getattr(args, k) for k in asdict(defaults)})
+    cfg = ships.config_from_args(args)
 
     start = time.perf_counter()
     rt = eo.init(log_to_driver=False)

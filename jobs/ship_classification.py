@@ -6,6 +6,7 @@ with statistics) -> feature view + train/test split -> asynchronous HPO with med
 deployment -> real test chips over HTTP -> drift and analysis reports.
 
     python jobs/ship_classification.py [--trials 8] [--epochs 6] [--size 32] [--workers 2]
+    python jobs/ship_classification.py --smoke      (every stage in seconds; for tests)
     eo-ray pipeline run jobs/ship_classification.py:pipeline
     ray job submit --working-dir . -- python jobs/ship_classification.py
 
@@ -21,7 +22,7 @@ import functools
 import json
 import time
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,24 @@ class ShipConfig:
     train_epochs: int = 10
     workers: int = 2
     seed: int = 0
+
+
+SMOKE = {"trials": 2, "epochs": 1, "train_epochs": 1}  # --smoke: every stage, in seconds
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`ShipConfig` field, plus ``--smoke``."""
+    for field, value in asdict(ShipConfig()).items():
+        parser.add_argument(f"--{field.replace('_', '-')}", type=type(value), default=value)
+    parser.add_argument(
+        "--smoke", action="store_true", help=f"a seconds-long run of every stage: {SMOKE}"
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> ShipConfig:
+    """The run's :class:`ShipConfig` from the flags of :func:`add_config_args`."""
+    cfg = ShipConfig(**{k: getattr(args, k) for k in asdict(ShipConfig())})
+    return replace(cfg, **SMOKE) if args.smoke else cfg
 
 
 # -- stage helpers (run inside the pipeline's Ray tasks) ------------------------------------
@@ -422,12 +441,10 @@ def print_summary(run: Any, elapsed: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    defaults = ShipConfig()
-    for field, value in asdict(defaults).items():
-        parser.add_argument(f"--{field.replace('_', '-')}", type=type(value), default=value)
+    add_config_args(parser)
     parser.add_argument("--resume", help="resume this failed run id")
     args = parser.parse_args()
-    cfg = ShipConfig(**{k: getattr(args, k) for k in asdict(defaults)})
+    cfg = config_from_args(args)
     eo.init()
     start = time.perf_counter()
     run = build_pipeline(cfg).run(resume=args.resume, source="jobs/ship_classification.py")
