@@ -7,11 +7,13 @@ predictions -> drift and analysis reports, and prints where to look.
 
     python jobs/demo.py [--trials 8] [--epochs 6] ...     (the ship pipeline's flags)
     python jobs/demo.py --smoke                            (every stage in seconds; for tests)
+    python jobs/demo.py --seed 3 --json      (the run's figures as one JSON object, last line)
     ray job submit --working-dir . -- python jobs/demo.py
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -41,6 +43,9 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ships.add_config_args(parser)
+    parser.add_argument(
+        "--json", action="store_true", help="end with the run's figures as one JSON line"
+    )
     args = parser.parse_args()
     cfg = ships.config_from_args(args)
 
@@ -63,7 +68,8 @@ def main() -> int:
             console.print(f"  [dim]{step.name}: {event}[/dim]")
 
     run = ships.build_pipeline(cfg).run(source="jobs/ship_classification.py", on_event=progress)
-    ships.print_summary(run, time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    ships.print_summary(run, elapsed)
     ws = eo.workspace()
     console.print(
         "Look next: `eo-ray pipeline status "
@@ -71,8 +77,12 @@ def main() -> int:
         f"`eo-ray models list`, `eo-ray monitor requests {ships.MODEL}`; reports under "
         f"{ws.uri('reports')} and {ws.uri('monitoring')}."
     )
-    eo.serving.undeploy(ships.MODEL)
+    if "serve" in run.outputs:
+        eo.serving.undeploy(ships.MODEL)
     eo.shutdown()
+    if args.json:
+        sys.stdout.flush()
+        print(json.dumps(ships.summary(run, cfg, elapsed)), flush=True)
     return 0 if run.status == "succeeded" else 1
 
 
