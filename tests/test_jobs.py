@@ -25,7 +25,8 @@ SMOKE: dict[str, str] = {
     "ablation_mnist.py": r"\d+ trials on \d+ workers in [\d.]+ s · record ",
     "ablation_titanic.py": r"\d+ trials on \d+ workers in [\d.]+ s · record ",
     "cluster_check.py": r'^\{"cluster_check": ".+summary\.json"\}$',
-    "demo.py": r"ship-classification run \S+: succeeded in \d+ s",
+    # demo.py runs with --json too: its last line is the run's figures
+    "demo.py": r'^\{"run_id": .*"status": "succeeded".*"test_accuracy": [\d.]+.*\}\s*\Z',
     "hpo_fashion_mnist.py": r"best accuracy \d\.\d{4} with \{.*\}; \d+ of 4 stopped early",
     "ship_classification.py": r"ship-classification run \S+: succeeded in \d+ s",
     "train_ships.py": r"best: opensarship-cnn v\d+ ",
@@ -72,6 +73,7 @@ def test_every_job_has_a_smoke_run():
 @pytest.mark.slow
 @pytest.mark.parametrize("job", sorted(SMOKE))
 def test_job_smoke_run(job: str, tmp_path: Path):
-    stdout, elapsed = run_job(job, "--smoke", home=tmp_path / "home")
+    args = ["--smoke", "--json"] if job == "demo.py" else ["--smoke"]
+    stdout, elapsed = run_job(job, *args, home=tmp_path / "home")
     assert re.search(SMOKE[job], stdout, re.MULTILINE), f"{job} printed:\n{stdout[-6000:]}"
     print(f"{job} --smoke: {elapsed:.1f} s")
