@@ -7,6 +7,7 @@ OpenSARShip chips with each of its two modules removed (``stem..mixed_a``,
 ``mixed_a..mixed_b``).
 
     python jobs/ablation_mnist.py [--train-size 10000] [--epochs 1] [--repeats 1] [--paper-size]
+    python jobs/ablation_mnist.py --smoke     (seconds: 512 images, one epoch; for tests)
     ray job submit --working-dir . -- python jobs/ablation_mnist.py --paper-size --epochs 5
 """
 
@@ -42,7 +43,12 @@ def main() -> None:
     )
     parser.add_argument("--module", action="store_true", help="also run the module study")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a seconds-long run: 512/256 images, one epoch"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.train_size, args.test_size, args.epochs, args.repeats = 512, 256, 1, 1
 
     eo.init()
     size = (

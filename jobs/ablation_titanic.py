@@ -6,6 +6,7 @@ variant; every trial runs on the HPO worker actors. The data comes from a featur
 (``--source view``, the default) or straight from a DataFrame (``--source frame``).
 
     python jobs/ablation_titanic.py [--repeats 5] [--epochs 10] [--workers 2] [--json]
+    python jobs/ablation_titanic.py --smoke     (seconds: one repeat of one epoch; for tests)
     ray job submit --working-dir . -- python jobs/ablation_titanic.py
 """
 
@@ -35,7 +36,12 @@ def main() -> None:
     parser.add_argument("--model", choices=("keras", "logistic"), default="keras")
     parser.add_argument("--source", choices=("view", "frame"), default="view")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a seconds-long run: one repeat of one epoch"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.epochs = 1, 1
 
     eo.init()
     if args.source == "view":

@@ -12,6 +12,7 @@ reads every report back from the workspace and prints a table.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import socket
@@ -48,6 +49,11 @@ def node_report(root: str, run: str) -> str:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--smoke", action="store_true", help="accepted for the job tests (already seconds long)"
+    )
+    parser.parse_args()
     eo.init()
     ws = workspace()
     run = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")

@@ -6,14 +6,16 @@ feature view -> asynchronous HPO -> all-reduce training -> registry -> Ray Serve
 predictions -> drift and analysis reports, and prints where to look.
 
     python jobs/demo.py [--trials 8] [--epochs 6] ...     (the ship pipeline's flags)
+    python jobs/demo.py --smoke                            (every stage in seconds; for tests)
+    python jobs/demo.py --seed 3 --json      (the run's figures as one JSON object, last line)
     ray job submit --working-dir . -- python jobs/demo.py
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import ray
@@ -40,11 +42,12 @@ def main() -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    defaults = ships.ShipConfig()
-    for field, value in asdict(defaults).items():
-        parser.add_argument(f"--{field.replace('_', '-')}", type=type(value), default=value)
+    ships.add_config_args(parser)
+    parser.add_argument(
+        "--json", action="store_true", help="end with the run's figures as one JSON line"
+    )
     args = parser.parse_args()
-    cfg = ships.ShipConfig(**{k: getattr(args, k) for k in asdict(defaults)})
+    cfg = ships.config_from_args(args)
 
     start = time.perf_counter()
     rt = eo.init(log_to_driver=False)
@@ -65,7 +68,8 @@ def main() -> int:
             console.print(f"  [dim]{step.name}: {event}[/dim]")
 
     run = ships.build_pipeline(cfg).run(source="jobs/ship_classification.py", on_event=progress)
-    ships.print_summary(run, time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    ships.print_summary(run, elapsed)
     ws = eo.workspace()
     console.print(
         "Look next: `eo-ray pipeline status "
@@ -74,8 +78,12 @@ def main() -> int:
         f"{ws.uri('reports')} and {ws.uri('monitoring')}."
     )
     console.print("Browse it all in the web UI: run `eo-ray ui` and open http://127.0.0.1:8266/")
-    eo.serving.undeploy(ships.MODEL)
+    if "serve" in run.outputs:
+        eo.serving.undeploy(ships.MODEL)
     eo.shutdown()
+    if args.json:
+        sys.stdout.flush()
+        print(json.dumps(ships.summary(run, cfg, elapsed)), flush=True)
     return 0 if run.status == "succeeded" else 1
 
 

@@ -3,7 +3,8 @@
 Runs as ``python jobs/hpo_fashion_mnist.py`` on a local Ray, or on a cluster with
 ``ray job submit --working-dir . -- python jobs/hpo_fashion_mnist.py --trials 64 --workers 16``
 (add ``--gpus-per-worker 1`` on GPU nodes). The search is recorded under EO_RAY_HOME
-(``eo-ray experiments list``); ``--resume`` continues an interrupted search of the same name.
+(``eo-ray experiments list``); ``--resume`` continues an interrupted search of the same name;
+``--smoke`` is a seconds-long run for tests.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--name", default="fashion-mnist-cnn")
     p.add_argument("--resume", action="store_true")
+    p.add_argument(
+        "--smoke", action="store_true", help="a seconds-long run: 4 trials, 1 epoch, 256 images"
+    )
     args = p.parse_args()
+    if args.smoke:
+        args.trials, args.epochs, args.train_size = 4, 1, 256
 
     eo.init()
     resources = {"CPU": args.cpus_per_worker}

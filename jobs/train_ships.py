@@ -5,6 +5,7 @@ TensorFlow, parameter server sync and async) and registers every model as a vers
 ``opensarship-cnn`` with its test accuracy, then prints the best version.
 
     python jobs/train_ships.py [--epochs 12] [--workers 2] [--size 48] [--gpu]
+    python jobs/train_ships.py --smoke     (one epoch on 16-px chips; for tests)
     ray job submit --working-dir . -- python jobs/train_ships.py
 
 Chips are VV backscatter in dB, centre-cropped or padded to ``size``×``size`` with numpy,
@@ -103,7 +104,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--size", type=int, default=48)
     parser.add_argument("--gpu", action="store_true", help="train on GPU workers")
+    parser.add_argument("--smoke", action="store_true", help="one epoch on 16-px chips")
     args = parser.parse_args()
+    if args.smoke:
+        args.epochs, args.size = 1, 16
 
     eo.init()
     x, y = load_chips(args.size)
