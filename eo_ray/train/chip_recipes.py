@@ -27,9 +27,8 @@ def chip_statistics(x: Any) -> Any:
     """Per chip: footprint rows and columns (fractions of the side), and the mean, standard
     deviation and peak of each image band over the valid pixels (the last channel is the mask)."""
     image, mask = x[:, :-1], x[:, -1]
-    side = float(x.shape[-1])
-    rows = mask.amax(dim=2).sum(dim=1) / side
-    cols = mask.amax(dim=1).sum(dim=1) / side
+    rows = mask.amax(dim=2).mean(dim=1)  # a fraction of the side, traced as tensor math
+    cols = mask.amax(dim=1).mean(dim=1)
     weight = mask.unsqueeze(1)
     area = mask.sum(dim=(1, 2)).clamp(min=1.0).unsqueeze(1)
     mean = (image * weight).sum(dim=(2, 3)) / area
