@@ -384,12 +384,13 @@ class _Run:
 
         resource = "GPU" if num_gpus else "CPU"
         size = workers or max(1, int(ray.cluster_resources().get(resource, 1)))
+        size = min(size, _blocks_at_least(reader.plan(), self.spec.chip))
         ds = reader.dataset(on_error="warn").map_batches(
             bound_predictor(settings),
             batch_size=None,  # a whole read block: Ray Data fuses the read into the actor
             batch_format="numpy",
             zero_copy_batch=True,
-            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=size),
+            compute=ray.data.ActorPoolStrategy(size=size),
             num_gpus=num_gpus,
         )
         context = ray.data.DataContext.get_current()
@@ -467,6 +468,20 @@ class _Run:
             seconds=seconds,
             km2=area,
         )
+
+
+def _blocks_at_least(plans: list[Any], chip: tuple[int, int]) -> int:
+    """The fewest read blocks the plans make (image bytes over the block size): a pool of
+    more actors than blocks would leave actors idle (and Ray Data warns about it)."""
+    import math
+
+    import numpy as np
+
+    total = sum(
+        len(p.windows) * chip[0] * chip[1] * len(p.band_names) * np.dtype(p.dtype).itemsize
+        for p in plans
+    )
+    return max(1, math.ceil(total / BLOCK_BYTES))
 
 
 def _failed(item: Item, reason: str) -> MapOutput:
