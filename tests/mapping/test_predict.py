@@ -54,14 +54,22 @@ def test_maps_are_cloud_optimized_geotiffs_with_overviews_and_a_colour_table(
         assert src.colormap(1)[255][3] == 0  # nodata is transparent
 
 
-def test_chip_model_without_overlap_equals_a_whole_image_run_and_keeps_nodata(
-    l7_segmenter, l7_rgb: Path, tmp_path: Path
-) -> None:
-    version, model = l7_segmenter
+@pytest.fixture(scope="module")
+def l7_expected(l7_segmenter, l7_rgb: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The segmenter's classes over the whole Landsat 7 image (255 where it has no data),
+    and the image's validity mask."""
+    _, model = l7_segmenter
     with rasterio.open(l7_rgb) as src:
         image = src.read()
     valid = (image != 0).any(axis=0)
-    expected = np.where(valid, whole_image_proba(model, image, 1 / 255).argmax(0), 255)
+    return np.where(valid, whole_image_proba(model, image, 1 / 255).argmax(0), 255), valid
+
+
+def test_chip_model_without_overlap_equals_a_whole_image_run_and_keeps_nodata(
+    l7_segmenter, l7_expected, l7_rgb: Path, tmp_path: Path
+) -> None:
+    version, _ = l7_segmenter
+    expected, valid = l7_expected
 
     result = eo.mapping.predict(version, [str(l7_rgb)], tmp_path, chip_size=128, progress=False)
 
@@ -72,13 +80,10 @@ def test_chip_model_without_overlap_equals_a_whole_image_run_and_keeps_nodata(
 
 
 def test_overlapping_windows_blend_without_seams(
-    l7_segmenter, l7_rgb: Path, tmp_path: Path
+    l7_segmenter, l7_expected, l7_rgb: Path, tmp_path: Path
 ) -> None:
-    version, model = l7_segmenter
-    with rasterio.open(l7_rgb) as src:
-        image = src.read()
-    valid = (image != 0).any(axis=0)
-    expected = np.where(valid, whole_image_proba(model, image, 1 / 255).argmax(0), 255)
+    version, _ = l7_segmenter
+    expected, _ = l7_expected
 
     result = eo.mapping.predict(
         version, [str(l7_rgb)], tmp_path, chip_size=96, overlap=24, progress=False
