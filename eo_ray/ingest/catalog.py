@@ -103,6 +103,15 @@ def _ensure_ray() -> None:
         init()
 
 
+LOCAL_SCAN_FILES = 8  # at most this many local files are scanned in the calling process
+
+
+def _scan_here(units: list[ScanUnit], files: list[str]) -> bool:
+    """Whether to read the headers in this process: one unit of a few local files. A Ray
+    task costs about a second to start; reading a local header takes milliseconds."""
+    return len(units) == 1 and len(files) <= LOCAL_SCAN_FILES and not any("://" in f for f in files)
+
+
 def scan_items(
     paths: str | Sequence[str], *, on_progress: Progress | None = None
 ) -> tuple[list[Item], list[Failure], int]:
@@ -119,6 +128,12 @@ def scan_items(
         reasons = "; ".join(f"{f.path} {f.reason}" for f in failures[:3])
         raise NoInputError(f"No raster files found in {list(paths)[:3]}: {reasons or 'empty'}.")
     units = plan_units(files)
+    if _scan_here(units, files):
+        found, failed = scan_unit(units[0], options)
+        if on_progress:
+            on_progress(1, 1)
+        items = [Item.from_dict(d) for d in found]
+        return items, failures + [Failure(**f) for f in failed], len(files)
     _ensure_ray()
     remote = ray.remote(scan_unit).options(num_cpus=1, max_retries=2)
     pending = {remote.remote(u, options): u for u in units}
