@@ -5,7 +5,8 @@ objects in Ray tasks; ``Catalog.search(bbox, datetime, text, **properties)`` fin
 ``read_chips(source, size, ...)`` returns a lazy ``ray.data.Dataset`` of chips whose
 ``transform`` maps pixel (0, 0) to the map. Preprocessing transforms, command jobs and
 the OpenSARShip labelled chip dataset build on these; ``arrow_friendly`` keeps the list
-columns of a user's numpy ``map_batches`` function typed.
+columns of a user's numpy ``map_batches`` function typed. ``sample(source, samples,
+label=...)`` reads every item at labelled points or polygons (vector files) in long form.
 """
 
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from eo_ray import _lazy
 
 if TYPE_CHECKING:
     from eo_ray.ingest._blocks import arrow_friendly
+    from eo_ray.ingest._sample import SamplesOutsideWarning, sample
     from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
     from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
     from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
@@ -73,6 +75,7 @@ __all__ = [
     "NothingReadableError",
     "Product",
     "Reproject",
+    "SamplesOutsideWarning",
     "ScanReport",
     "SearchResult",
     "SpectralIndex",
@@ -91,6 +94,7 @@ __all__ = [
     "register",
     "reproject_chips",
     "run_command",
+    "sample",
     "scan",
     "to_db",
 ]
