@@ -8,7 +8,8 @@ of each place over time into chips of dates × bands × h × w, which ``interpol
 ``composite`` (array level in :mod:`eo_ray.ingest.temporal`) regularise in time.
 Preprocessing transforms, command jobs and the OpenSARShip labelled chip dataset build on
 these; ``arrow_friendly`` keeps the list columns of a user's numpy ``map_batches``
-function typed.
+function typed. ``sample(source, samples, label=...)`` reads every item at labelled points
+or polygons (vector files) in long form.
 """
 
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from eo_ray import _lazy
 if TYPE_CHECKING:
     from eo_ray.ingest._blocks import arrow_friendly
     from eo_ray.ingest._cube import read_cube
+    from eo_ray.ingest._sample import SamplesOutsideWarning, sample
     from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
     from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
     from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
@@ -82,6 +84,7 @@ __all__ = [
     "NothingReadableError",
     "Product",
     "Reproject",
+    "SamplesOutsideWarning",
     "ScanReport",
     "SearchResult",
     "SpectralIndex",
@@ -103,6 +106,7 @@ __all__ = [
     "register",
     "reproject_chips",
     "run_command",
+    "sample",
     "scan",
     "to_db",
 ]
