@@ -129,8 +129,8 @@ def tempcnn_loop(config: dict[str, Any], data: Any, reporter: Any) -> None:
         model.train()
         total, correct, loss_sum = 0, 0, 0.0
         for batch in data.iter_batches(batch_size, shuffle=True):
-            x = torch.as_tensor(np.asarray(batch["x"], dtype=np.float32))
-            y = torch.as_tensor(np.asarray(batch["y"]), dtype=torch.long)
+            x = torch.tensor(batch["x"], dtype=torch.float32)  # a copy: batches are read-only
+            y = torch.tensor(batch["y"], dtype=torch.long)
             if len(y) < 2:  # batch norm needs two samples
                 continue
             if epoch == 0 and total == 0:
@@ -140,7 +140,7 @@ def tempcnn_loop(config: dict[str, Any], data: Any, reporter: Any) -> None:
             loss = loss_fn(logits, y)
             loss.backward()
             opt.step()
-            loss_sum += float(loss) * len(y)
+            loss_sum += loss.detach().item() * len(y)
             correct += int((logits.argmax(1) == y).sum())
             total += len(y)
         metrics = {"loss": loss_sum / max(total, 1), "train_accuracy": correct / max(total, 1)}

@@ -87,7 +87,8 @@ def test_a_series_map_equals_the_tempcnn_on_each_pixels_stacked_dates(
     result = eo.mapping.predict(version, shuffled, tmp_path, chip_size=40, progress=False)
 
     (output,) = result.outputs
-    assert output.status == "written" and output.windows == 9  # 101 × 100 px in 40 px windows
+    assert output.status == "written"
+    assert output.windows == 9  # 101 × 100 px in 40 px windows
     with torch.inference_mode():
         expected = model(torch.from_numpy(_pixels(stack))).argmax(1).numpy()
     got = _read(output.uri)
@@ -129,7 +130,7 @@ def test_a_cube_of_one_date_is_refused(tempcnn, ndvi_series, tmp_path: Path):
 def test_a_series_of_another_length_than_the_model_was_trained_on(tempcnn, ndvi_series, tmp_path):
     version, _ = tempcnn
     paths, _ = ndvi_series
-    with pytest.raises(MappingInputError, match="has 3 dates but .* trained on series of 4"):
+    with pytest.raises(MappingInputError, match=r"has 3 dates but .* trained on series of 4"):
         eo.mapping.predict(version, [str(p) for p in paths[:3]], tmp_path / "out", progress=False)
 
 
