@@ -25,6 +25,7 @@ SMOKE: dict[str, str] = {
     "ablation_mnist.py": r"\d+ trials on \d+ workers in [\d.]+ s · record ",
     "ablation_titanic.py": r"\d+ trials on \d+ workers in [\d.]+ s · record ",
     "cluster_check.py": r'^\{"cluster_check": ".+summary\.json"\}$',
+    "crop_map.py": r"TempCNN: overall accuracy \d\.\d{3}, weighted F1 \d\.\d{3} on \d+ held-out",
     # demo.py runs with --json too: its last line is the run's figures
     "demo.py": r'^\{"run_id": .*"status": "succeeded".*"test_accuracy": [\d.]+.*\}\s*\Z',
     "hpo_fashion_mnist.py": r"best accuracy \d\.\d{4} with \{.*\}; \d+ of 4 stopped early",

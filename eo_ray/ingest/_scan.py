@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eo_ray.ingest._dates import item_date
 from eo_ray.ingest._gdal import (
     ARCHIVE_SUFFIXES,
     RASTER_SUFFIXES,
@@ -254,10 +255,14 @@ def build_item(
     if bbox is None and product.location(props):
         lon, lat = product.location(props)
         bbox = [lon, lat, lon, lat]
-    tags = {k: v for r, _ in rasters for k, v in r.tags.items() if len(v) < 200}
+    all_tags = {k: v for r, _ in rasters for k, v in r.tags.items()}
+    tags = {k: v for k, v in all_tags.items() if len(v) < 200}
     if tags:
         props["tags"] = tags
     props["product"] = product.name
+    date, source = item_date(props.pop("datetime", None), all_tags, _file_names(rasters))
+    if source:
+        props["datetime_source"] = source
     return Item(
         id=item_id,
         collection=product.name,
@@ -268,9 +273,20 @@ def build_item(
         height=ref.height,
         bounds=bounds,
         bbox=bbox,
-        datetime=props.pop("datetime", None),
+        datetime=date,
         properties=props,
     )
+
+
+def _file_names(rasters: list[tuple[_Raster, list[str]]]) -> list[str]:
+    """The names a date may be read from: each file's name, then its archive's."""
+    names, archives = [], []
+    for raster, _ in rasters:
+        parts = split_zip_uri(raster.href)
+        names.append(posixpath.basename(parts[1] if parts else raster.href))
+        if parts:
+            archives.append(posixpath.basename(parts[0]))
+    return list(dict.fromkeys(names + archives))
 
 
 def _bands(product: type[Product], groups: dict, raster: _Raster) -> list[str]:

@@ -32,13 +32,15 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class ScanReport:
-    """What one scan did: files seen, items found, added and updated, files that failed."""
+    """What one scan did: files seen, items found, added and updated, files that failed,
+    and the items no date was found for (their paths: see ``eo_ray.ingest._dates``)."""
 
     files: int
     items: int
     added: int
     updated: int
     failures: list[Failure] = field(default_factory=list)
+    undated: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -48,6 +50,7 @@ class ScanReport:
             "added": self.added,
             "updated": self.updated,
             "failures": [f.to_dict() for f in self.failures],
+            "undated": list(self.undated),
         }
 
 
@@ -166,12 +169,15 @@ def scan(
     """Scan rasters (GeoTIFF/COG, zip archives, s3:// URIs) into the catalog ``catalog``.
 
     Files that cannot be used are listed with their reason in ``catalog.last_scan``; the
-    others are stored. Scanning the same files again updates their items in place.
+    others are stored. Items whose date neither the product, the file's metadata nor its
+    name tells are stored undated and listed in ``catalog.last_scan.undated``. Scanning the
+    same files again updates their items in place.
     """
     cat = Catalog(catalog, workspace=workspace)
     items, failures, files = scan_items(paths, on_progress=on_progress)
     added, updated = cat.add(items)
-    cat.last_scan = ScanReport(files, len(items), added, updated, failures)
+    undated = sorted(i.href for i in items if i.datetime is None)
+    cat.last_scan = ScanReport(files, len(items), added, updated, failures, undated)
     cat.ws.write_json(cat.ws.uri("catalogs", cat.name, "_last_scan.json"), cat.last_scan.to_dict())
     return cat
 

@@ -48,6 +48,19 @@ def _failures_table(failures: list[Any]) -> None:
     err_console.print(table)
 
 
+def _undated_table(paths: list[str]) -> None:
+    if not paths:
+        return
+    table = Table(
+        title=f"{len(paths)} item(s) without a date (none in product name, metadata or file name)",
+        title_style="yellow",
+    )
+    table.add_column("path", overflow="fold")
+    for path in paths[:50]:
+        table.add_row(path)
+    err_console.print(table)
+
+
 @app.command()
 def scan(
     paths: Annotated[list[str], typer.Argument(help="Files, folders, zips or s3:// URIs.")],
@@ -77,11 +90,13 @@ def scan(
         ("added", report.added),
         ("updated", report.updated),
         ("failed", len(report.failures)),
+        ("undated", len(report.undated)),
         ("items in catalog", len(cat)),
     ):
         table.add_row(key, str(value))
     console.print(table)
     _failures_table(report.failures)
+    _undated_table(report.undated)
 
 
 @app.command()

@@ -3,7 +3,9 @@
 Each actor loads the model once. A batch is a block of windows read by the ingest
 datasource (bands × h × w each); windows with no valid pixel never reach the model. Pixel
 models see only the valid pixels of a window; chip models see whole windows, and their
-output is masked where the source has no data afterwards.
+output is masked where the source has no data afterwards. For series models the actor
+stacks the same windows of the later dates onto each window (dates × bands × h × w); a
+pixel is valid when it holds data on every date.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from eo_ray.mapping._series import SeriesStacker
 from eo_ray.models import ModelRunner, ModelVersion
 
 
@@ -28,6 +31,8 @@ class InferSettings:
     send_classes: bool  # class indices per pixel (overlap 0, class output)
     send_proba: bool  # probabilities per pixel (blending, or probability output)
     batch_size: int  # pixels (pixel models) or windows (chip models) per model call
+    series: tuple[Any, ...] = ()  # series models: the plans of the dates after the first
+    series_nodata: tuple[float | None, ...] = ()  # their nodata values
 
 
 def valid_pixels(images: np.ndarray, nodata: float | None) -> np.ndarray:
@@ -52,14 +57,19 @@ class WindowPredictor:
         self.runner = ModelRunner.load(ModelVersion(**record, root=root))
         self.settings = settings
         self.n_classes = self.runner.n_classes
+        self.stacker = SeriesStacker(settings.series) if settings.series else None
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         images = batch["image"]
-        n, _, h, w = images.shape
+        n, h, w = images.shape[0], *images.shape[-2:]
         valid = np.empty((n, h, w), dtype=bool)
         for item in np.unique(batch["item_id"]):
             rows = batch["item_id"] == item
             valid[rows] = valid_pixels(images[rows], self.settings.nodata.get(str(item)))
+        if self.stacker is not None:  # windows × dates × bands × h × w
+            images = self.stacker.stack(batch)
+            for k, nodata in enumerate(self.settings.series_nodata, start=1):
+                valid &= valid_pixels(images[:, k], nodata)
         skipped = ~valid.reshape(n, -1).any(axis=1)
         settings = self.settings
         classes = proba = None
@@ -92,7 +102,7 @@ class WindowPredictor:
 
     def _classes(self, images: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Class indices (windows × h × w) of ``images``; nodata where not valid."""
-        n, bands, h, w = images.shape
+        n, h, w = images.shape[0], *images.shape[-2:]
         nodata = self.settings.class_nodata
         dtype = self.settings.class_dtype
         if self.runner.signature.input == "chip":
@@ -103,7 +113,7 @@ class WindowPredictor:
         out = np.full((n, h * w), nodata, dtype=dtype)
         step = self.settings.batch_size
         for k in range(n):
-            pixels = images[k].reshape(bands, -1).T  # pixels × bands (a view)
+            pixels = _pixels(images[k])
             if valid[k].all():  # the common case: contiguous runs, no index arrays
                 for start in range(0, h * w, step):
                     part = slice(start, start + step)
@@ -117,7 +127,7 @@ class WindowPredictor:
 
     def _predict(self, images: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Probabilities (windows × classes × h × w) of ``images``; NaN where not valid."""
-        n, bands, h, w = images.shape
+        n, h, w = images.shape[0], *images.shape[-2:]
         if self.runner.signature.input == "chip":
             out = self.runner.predict_proba(images)
             if out.ndim == 2:  # one class per chip, painted over its window
@@ -126,12 +136,18 @@ class WindowPredictor:
         proba = np.full((n, self.n_classes, h * w), np.nan, dtype=np.float32)
         step = self.settings.batch_size
         for k in range(n):
-            pixels = images[k].reshape(bands, -1).T  # pixels × bands
+            pixels = _pixels(images[k])
             where = np.flatnonzero(valid[k].ravel())
             for start in range(0, where.size, step):
                 index = where[start : start + step]
                 proba[k][:, index] = self.runner.predict_proba(pixels[index]).T
         return proba.reshape(n, self.n_classes, h, w)
+
+
+def _pixels(window: np.ndarray) -> np.ndarray:
+    """A window's pixels first (a view): bands × h × w to pixels × bands, or dates × bands ×
+    h × w to pixels × dates × bands."""
+    return np.moveaxis(window.reshape(*window.shape[:-2], -1), -1, 0)
 
 
 def bound_predictor(settings: InferSettings) -> type[WindowPredictor]:

@@ -43,12 +43,6 @@ def resolve_model(model: Any) -> tuple[ModelVersion, Signature]:
             f"Model {version.name!r} version {version.version} has no signature, so it cannot "
             "be run over scenes; register it with input='pixel' or 'chip' and classes=[...]."
         )
-    if signature.input == "series":
-        raise MappingInputError(
-            f"Model {version.name!r} takes time series (input='series'); predict maps single "
-            "scenes with pixel and chip models. Series models map cubes (eo.ingest.read_cube), "
-            "which this version does not provide yet."
-        )
     return version, signature
 
 
@@ -170,11 +164,14 @@ def check_nodata(nodata: Any) -> float | None:
     return float(nodata)
 
 
-def probe(model: ModelVersion, signature: Signature, bands: int, chip: tuple[int, int]) -> None:
+def probe(
+    model: ModelVersion, signature: Signature, bands: int, chip: tuple[int, int], dates: int = 1
+) -> None:
     """Run the model once on a tiny input so a model whose output does not match its
     signature fails here, before any scene is read."""
     runner = ModelRunner.load(model)
-    x = np.zeros((2, bands) if signature.input == "pixel" else (1, bands, *chip), np.float32)
+    shape = {"pixel": (2, bands), "series": (2, dates, bands), "chip": (1, bands, *chip)}
+    x = np.zeros(shape[signature.input], np.float32)
     try:
         out = runner.predict_proba(x)
     except MappingInputError:
@@ -184,7 +181,9 @@ def probe(model: ModelVersion, signature: Signature, bands: int, chip: tuple[int
     except Exception as exc:  # noqa: BLE001 - a framework's own error on a wrong input shape
         raise MappingInputError(
             f"Model {model.name!r} failed on an input shaped {x.shape} (its signature: "
-            f"input={signature.input!r}, {bands} bands): {type(exc).__name__}: "
+            f"input={signature.input!r}, {bands} bands"
+            + (f", {dates} dates" if signature.input == "series" else "")
+            + f"): {type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else ''}"
         ) from None
     if signature.input == "chip" and out.ndim == 4 and out.shape[2:] != chip:

@@ -35,6 +35,7 @@ from eo_ray.mapping._inputs import (
     resolve_model,
 )
 from eo_ray.mapping._records import MAPS_CATALOG, MapRecord, add_to_catalog, read_sidecar
+from eo_ray.mapping._series import order_series, stack_name
 from eo_ray.mapping._writer import MapSpec, SceneWriter, publish_local
 from eo_ray.mapping.errors import MapFailedError, MappingError, invalid
 from eo_ray.storage import Workspace
@@ -137,9 +138,12 @@ def predict(
     """Map every scene of ``source`` with a registered ``model``: one COG per scene in ``out``.
 
     ``model`` is a name, ``"name:version"`` or a ModelVersion registered with a signature
-    (``input="pixel"`` or ``"chip"``, ``classes``, optional ``bands`` and ``preprocess``).
-    ``source`` is a catalog, a search result, items, or raster paths/URIs; ``out`` a folder
-    or ``s3://`` URI. Windows of ``chip_size`` (default: the model's chip, else 512 px)
+    (``input="pixel"``, ``"series"`` or ``"chip"``, ``classes``, optional ``bands`` and
+    ``preprocess``). ``source`` is a catalog, a search result, items, or raster paths/URIs;
+    ``out`` a folder or ``s3://`` URI. For a series model the items of ``source`` are one
+    time series on one grid (as many dates as the model's ``dates``): one map is made on
+    that grid, each pixel classified from its dates stacked in date order (pixels with no
+    data on some date are nodata). Windows of ``chip_size`` (default: the model's chip, else 512 px)
     overlap by ``overlap`` pixels, blended with a Hann weight; with ``overlap=0`` each pixel
     comes from exactly one window. ``output`` is ``"class"`` (class indices into the
     model's classes, uint8 or uint16, nodata outside the class range), ``"proba"``
@@ -158,8 +162,12 @@ def predict(
     _ensure_ray()
     items = resolve_items(source)
     check_items(items, signature)
+    series = None
+    if signature.input == "series":
+        series = order_series(items, signature, version.name)
+        items = series[:1]  # windows are planned on the first date's grid
     bands = len(signature.bands) if signature.bands else len(items[0].band_names)
-    probe(version, signature, bands, chip)
+    probe(version, signature, bands, chip, len(series) if series else 1)
     out_ws = check_writable(str(out))
     n_classes = len(signature.classes)
     class_dtype, class_nodata = ("uint8", 255) if n_classes < 255 else ("uint16", 65535)
@@ -170,6 +178,8 @@ def predict(
         "proba_dtype": proba_dtype,
         "nodata": nodata_override,
     }
+    if series:
+        parameters["dates"] = [item.datetime for item in series]
     spec = MapSpec(
         classes=signature.classes,
         colors=signature.palette,
@@ -181,7 +191,7 @@ def predict(
         overlap=overlap,
         tags={"EO_RAY_MODEL": f"{version.name}:{version.version}"},
     )
-    run = _Run(version, signature.bands, spec, out_ws, parameters, items)
+    run = _Run(version, signature.bands, spec, out_ws, parameters, items, series)
     result = MapResult(version.name, version.version, out_ws.root, catalog=catalog)
     todo = []
     for item in items:
@@ -256,8 +266,10 @@ class _Run:
         out_ws: Workspace,
         parameters: dict[str, Any],
         items: list[Item],
+        series: list[Item] | None = None,
     ) -> None:
         self.version = version
+        self.series = series
         self.bands = None if bands is None else list(bands)
         self.spec = spec
         self.ws = out_ws
@@ -266,8 +278,17 @@ class _Run:
         self.records: list[MapRecord] = []
         self.run_id = uuid.uuid4().hex[:8]
 
+    def stem(self, item: Item) -> str:
+        """The map's file stem: the scene's id, or the series' first and last ids."""
+        return map_name(stack_name(self.series) if self.series else item.id)
+
+    @property
+    def sources(self) -> list[Item]:
+        """The items read for a map: every date of the series, or the scene."""
+        return self.series or list(self.items.values())
+
     def targets(self, item: Item) -> dict[str, str]:
-        stem = map_name(item.id)
+        stem = self.stem(item)
         return {
             "class": self.ws.uri(f"{stem}.tif"),
             "proba": self.ws.uri(f"{stem}.proba.tif" if self.spec.wants_class else f"{stem}.tif"),
@@ -317,6 +338,7 @@ class _Run:
 
         spec = self.spec
         stride = (spec.chip[0] - spec.overlap, spec.chip[1] - spec.overlap)
+        dates = len(self.series) if self.series else 1
         opts = make_options(
             spec.chip,
             stride,
@@ -324,7 +346,7 @@ class _Run:
             edge="snap",
             max_nodata=1.0,
             properties=(),
-            block_bytes=BLOCK_BYTES,
+            block_bytes=max(BLOCK_BYTES // dates, 2**20),  # an actor stacks every date
         )
         outputs: list[MapOutput] = []
         with ChipReader(items, opts) as reader:
@@ -336,6 +358,9 @@ class _Run:
                     outputs.append(_failed(item, failure.reason))
             if not plans:
                 return outputs
+            later = self._later_dates(opts, nodata)
+            if isinstance(later, MapOutput):
+                return [*outputs, later]
             writers = {
                 p.item_id: SceneWriter(
                     p, spec, self.targets(self.items[p.item_id]), self._workdir(p.item_id)
@@ -350,6 +375,8 @@ class _Run:
                 send_classes=spec.wants_class and not spec.blend,
                 send_proba=spec.blend or spec.wants_proba,
                 batch_size=batch_size,
+                series=later[0],
+                series_nodata=later[1],
             )
             try:
                 with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), _Progress(plans, progress) as bar:
@@ -371,6 +398,24 @@ class _Run:
                         _failed(self.items[item_id], f"{why} ({reasons or 'no reason'})")
                     )
         return outputs
+
+    def _later_dates(
+        self, opts: Any, nodata: float | None
+    ) -> tuple[tuple[Any, ...], tuple[float | None, ...]] | MapOutput:
+        """The plans and nodata values of the series' dates after the first (none for a
+        scene), or the failed map when one of them cannot be read."""
+        if not self.series:
+            return (), ()
+        from eo_ray.ingest._gdal import GdalOptions
+        from eo_ray.ingest.chips import plan_items
+
+        plans, failed, _ = plan_items(
+            self.series[1:], opts, None, "EPSG:4326", GdalOptions.from_env()
+        )
+        if failed:
+            first = failed[0]
+            return _failed(self.series[0], f"date {first['path']} {first['reason']}")
+        return tuple(plans), tuple(nodata if nodata is not None else p.nodata for p in plans)
 
     def _stream(
         self,
@@ -431,12 +476,12 @@ class _Run:
         seconds = time.perf_counter() - writer.started
         area = km2(writer.plan)
         record = MapRecord(
-            map_id=map_name(item.id),
+            map_id=self.stem(item),
             uri=done.get("class") or done["proba"],
             proba_uri=done.get("proba") if "class" in done else None,
             model=self.version.name,
             model_version=self.version.version,
-            sources=[a.href for a in item.assets.values()],
+            sources=[a.href for i in (self.series or [item]) for a in i.assets.values()],
             source_item=item.id,
             classes=list(self.spec.classes),
             colors=list(self.spec.colors),
