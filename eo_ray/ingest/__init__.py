@@ -3,10 +3,13 @@
 ``scan(paths) -> Catalog`` reads headers of GeoTIFF/COG files, zip members and s3://
 objects in Ray tasks; ``Catalog.search(bbox, datetime, text, **properties)`` finds items;
 ``read_chips(source, size, ...)`` returns a lazy ``ray.data.Dataset`` of chips whose
-``transform`` maps pixel (0, 0) to the map. Preprocessing transforms, command jobs and
-the OpenSARShip labelled chip dataset build on these; ``arrow_friendly`` keeps the list
-columns of a user's numpy ``map_batches`` function typed. ``sample(source, samples,
-label=...)`` reads every item at labelled points or polygons (vector files) in long form.
+``transform`` maps pixel (0, 0) to the map; ``read_cube(source, ...)`` stacks the items
+of each place over time into chips of dates × bands × h × w, which ``interpolate`` and
+``composite`` (array level in :mod:`eo_ray.ingest.temporal`) regularise in time.
+Preprocessing transforms, command jobs and the OpenSARShip labelled chip dataset build on
+these; ``arrow_friendly`` keeps the list columns of a user's numpy ``map_batches``
+function typed. ``sample(source, samples, label=...)`` reads every item at labelled
+points or polygons (vector files) in long form.
 """
 
 from typing import TYPE_CHECKING
@@ -15,6 +18,7 @@ from eo_ray import _lazy
 
 if TYPE_CHECKING:
     from eo_ray.ingest._blocks import arrow_friendly
+    from eo_ray.ingest._cube import read_cube
     from eo_ray.ingest._sample import SamplesOutsideWarning, sample
     from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
     from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
@@ -50,6 +54,9 @@ if TYPE_CHECKING:
         to_db,
     )
     from eo_ray.ingest.products import Product, products, register
+    from eo_ray.ingest.temporal import Composite, Interpolate
+    from eo_ray.ingest.temporal import composite_cube as composite
+    from eo_ray.ingest.temporal import interpolate_cube as interpolate
 
 __getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
@@ -66,8 +73,10 @@ __all__ = [
     "CloudMask",
     "CommandResult",
     "CommandResults",
+    "Composite",
     "Failure",
     "IngestError",
+    "Interpolate",
     "InvalidOptionError",
     "Item",
     "NoInputError",
@@ -84,6 +93,8 @@ __all__ = [
     "arrow_friendly",
     "band_stats",
     "cloud_mask",
+    "composite",
+    "interpolate",
     "list_catalogs",
     "normalize",
     "opensarship_catalog",
@@ -91,6 +102,7 @@ __all__ = [
     "opensarship_classes",
     "products",
     "read_chips",
+    "read_cube",
     "register",
     "reproject_chips",
     "run_command",

@@ -144,9 +144,12 @@ class ChipDatasource(Datasource):
 
 
 class _Source:
-    """One open file of an item, warped onto the item grid when its own grid differs."""
+    """One open file of an item, warped onto the item grid when its own grid differs
+    (with ``alpha``, an alpha band tells the warped pixels that fall off the file)."""
 
-    def __init__(self, plan: ItemPlan, href: str, warp: bool, resampling: Any) -> None:
+    def __init__(
+        self, plan: ItemPlan, href: str, warp: bool, resampling: Any, alpha: bool = False
+    ) -> None:
         import rasterio
         from affine import Affine
         from rasterio.vrt import WarpedVRT
@@ -162,6 +165,7 @@ class _Source:
                 width=plan.width,
                 height=plan.height,
                 resampling=resampling,
+                add_alpha=alpha,
             )
 
     def close(self) -> None:

@@ -169,7 +169,8 @@ def _common_names(collection: str) -> dict[str, str]:
 
 
 class SpectralIndex:
-    """A normalised-difference index (NDVI, NDWI, ...) as a float32 height x width column.
+    """A normalised-difference index (NDVI, NDWI, ...) as a float32 height x width column
+    (dates x height x width for the chips of a cube: one index per date).
 
     Bands are found by common name from the chip's product, or by ``bands`` (e.g.
     ``{"nir": "B5", "red": "B4"}``). Pixels where the denominator is 0 become NaN.
@@ -205,14 +206,15 @@ class SpectralIndex:
     def __call__(self, batch: Batch) -> Batch:
         out = []
         for n, image in enumerate(images(batch)):
-            a = image[self._position(batch, n, self.needs[0])].astype(np.float32)
-            b = image[self._position(batch, n, self.needs[1])].astype(np.float32)
+            axis = image.ndim - 3  # bands x h x w, or dates x bands x h x w (a cube)
+            a = np.take(image, self._position(batch, n, self.needs[0]), axis).astype(np.float32)
+            b = np.take(image, self._position(batch, n, self.needs[1]), axis).astype(np.float32)
             total = a + b
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = np.where(total != 0, (a - b) / total, np.nan).astype(np.float32)
             nodata = _nodata(batch, n)
             if nodata is not None:
-                value[(image == nodata).all(axis=0)] = np.nan
+                value[(image == nodata).all(axis=axis)] = np.nan
             out.append(value)
         set_images(batch, out, self.column)
         return arrow_friendly(batch)
