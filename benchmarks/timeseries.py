@@ -13,7 +13,7 @@ Cases, each run by both sides in the same process, alternately, ``--runs`` times
 
 * ``sample``: ``--points`` random points; eo-ray ``sample(folder, points)`` (long form) against
   rasterio's ``src.sample(coords)`` on each date's file, stacked to points × dates × bands.
-* ``cube``: eo-ray ``read_cube(folder, chip_size=--chip)`` consumed as a trainer does
+* ``cube``: eo-ray ``read_cube(items, chip_size=--chip, edge="drop")`` consumed as a trainer does
   (``iter_batches``) against opening each date, reading each chip window and stacking
   dates × bands × h × w per chip.
 
@@ -161,7 +161,7 @@ def eo_cube(items: list, chip: int) -> float:
     """``eo.ingest.read_cube`` consumed in batches; the sum of all chips."""
     import eo_ray as eo
 
-    ds = eo.ingest.read_cube(items, chip_size=chip)
+    ds = eo.ingest.read_cube(items, chip_size=chip, edge="drop")
     total = 0.0
     for batch in ds.iter_batches(batch_size=16, batch_format="numpy"):
         total += sum(float(np.nansum(np.asarray(i, dtype=np.float64))) for i in batch["image"])

@@ -3,7 +3,8 @@
 ``fs = eo.feature_store()``; ``fg = fs.create_feature_group("ships", primary_key=["chip_id"],
 event_time="time")``; ``fg.insert(df)``; ``fg.read(as_of=3).to_pandas()``;
 ``fv = fs.create_feature_view("v", fg.select_all().join(other.select(["x"])), labels=["y"])``;
-``fv.train_test_split(0.2)``; ``fv.get_feature_vector({"chip_id": 7})``; ``fs.search("sar")``.
+``fv.train_test_split(0.2)``; ``fv.get_feature_vector({"chip_id": 7})``; ``fs.search("sar")``;
+``fv.get_series(shape="wide" | "array")`` for time series labelled point in time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from eo_ray import _lazy
 # for DuckDB, deltalake and pandas.
 if TYPE_CHECKING:
     from eo_ray.featurestore._retrieval import Retrieval, TableRead
+    from eo_ray.featurestore._series import SeriesData
     from eo_ray.featurestore._write import InsertReport
     from eo_ray.featurestore.errors import (
         AlreadyExistsError,
@@ -61,6 +63,7 @@ __all__ = [
     "Retrieval",
     "SchemaError",
     "SearchHit",
+    "SeriesData",
     "Statistics",
     "TableRead",
     "TrainingDataset",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eo_ray.featurestore import _delta
 from eo_ray.featurestore._metadata import MetadataStore
@@ -22,6 +22,7 @@ from eo_ray.featurestore.training import (
 )
 
 if TYPE_CHECKING:
+    from eo_ray.featurestore._series import SeriesData
     from eo_ray.featurestore.feature_group import FeatureGroup
 
     # How a view finds the groups its query reads: (name, version) -> FeatureGroup.
@@ -183,6 +184,25 @@ class FeatureView:
         td = self.create_train_validation_test_split(validation_size, test_size, seed=seed, **kw)
         parts = [td.split(s).to_pandas() for s in ("train", "validation", "test")]
         return (*(x for x, _ in parts), *(y for _, y in parts))
+
+    def get_series(
+        self,
+        shape: Literal["wide", "array"] = "wide",
+        dates: Literal["index", "date"] = "index",
+        window: str | None = None,
+    ) -> SeriesData:
+        """Time series as model inputs, one per (entity, label event), point in time.
+
+        The view's query selects band features of a long-form group (one row per entity and
+        observation date, its event time) joined with a label group; each label row gets its
+        entity's observations at or before the label's event time (within ``window``, e.g.
+        ``"365D"``, when given). ``shape="wide"``: columns ``<band>_<k>`` (``dates="index"``,
+        the k-th observation) or ``<band>_<date>`` (``dates="date"``); ``"array"``: series ×
+        dates × bands. Missing observations are NaN.
+        """
+        from eo_ray.featurestore._series import read_series
+
+        return read_series(self.query, self.labels, shape, dates, window)
 
     def get_training_dataset(self, version: int | None = None) -> TrainingDataset:
         """A recorded training dataset (default: the latest)."""
