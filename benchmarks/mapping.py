@@ -15,6 +15,7 @@ memory (the reference process; eo-ray's driver and the sum of its Ray workers, s
 0.2 s). The maps of both sides are compared pixel for pixel.
 
     python benchmarks/mapping.py [--sides 2745,5490,10980,21960] [--models pixel,chip]
+    python benchmarks/mapping.py --sides 5490 --models chip --num-gpus 1   # GPU actors
 """
 
 from __future__ import annotations
@@ -189,14 +190,16 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_eo_ray(name: str, scene: Path, kind: str, out: Path) -> dict[str, float]:
+def run_eo_ray(
+    name: str, scene: Path, kind: str, out: Path, num_gpus: float | None = None
+) -> dict[str, float]:
     import eo_ray as eo
 
     with PeakMemory() as memory:
         start = time.perf_counter()
         result = eo.mapping.predict(
             name, [str(scene)], out, chip_size=512 if kind == "pixel" else 256,
-            resume=False, progress=False, catalog=None,
+            resume=False, progress=False, catalog=None, num_gpus=num_gpus,
         )  # fmt: skip
         seconds = time.perf_counter() - start
     return {
@@ -227,6 +230,9 @@ def main() -> int:
     parser.add_argument("--models", default="pixel,chip")
     parser.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "eo-ray-bench-map"))
     parser.add_argument("--json", default=None, help="Also write the rows to this file.")
+    parser.add_argument(
+        "--num-gpus", type=float, default=None, help="GPUs per eo-ray inference actor"
+    )
     args = parser.parse_args()
     os.environ.setdefault("EO_RAY_DATA", str(Path(__file__).resolve().parents[2] / "shared/data"))
     folder = Path(args.data)
@@ -263,7 +269,7 @@ def main() -> int:
             out = folder / f"out-{kind}-{side}"
             out.mkdir(exist_ok=True)
             hand = run_hand(scene, models[kind], kind, out / "hand.tif")
-            ours = run_eo_ray(f"bench-{kind}", scene, kind, out / "eo")
+            ours = run_eo_ray(f"bench-{kind}", scene, kind, out / "eo", args.num_gpus)
             agree = same_map(str(out / "hand.tif"), ours["uri"])
             row = {
                 "model": kind, "side": side, "km2": km2, "hand_s": hand["seconds"],
