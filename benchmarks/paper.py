@@ -45,30 +45,30 @@ STAGES = ("hpo", "replays", "table3", "table4", "fig15")
 REPLAY_WORKERS = (4, 8, 16, 32)
 SIZES = {
     "full": Size(
-        100,
-        8,
-        6000,
-        1000,
-        REPLAY_WORKERS,
-        100,
-        1.0,
-        5,
-        10,
-        12000,
-        2000,
-        2,
-        5,
-        (32, 64),
-        128,
-        4,
-        10,
-        2,
+        hpo_trials=100, hpo_epochs=8, hpo_train=6000, hpo_test=1000,
+        replay_workers=REPLAY_WORKERS, replay_trials=100, replay_time_scale=0.5,
+        titanic_repeats=5, titanic_epochs=10,
+        mnist_train=12000, mnist_test=2000, mnist_epochs=2, mnist_repeats=5,
+        mnist_filters=(32, 64), mnist_dense=128,
+        ship_modules=4, ship_epochs=10, ship_repeats=2,
     ),
     "quick": Size(
-        12, 3, 1000, 500, REPLAY_WORKERS, 100, 0.1, 2, 10, 2000, 500, 1, 1, (32, 64), 128, 3, 2, 1
+        hpo_trials=12, hpo_epochs=3, hpo_train=1000, hpo_test=500,
+        replay_workers=REPLAY_WORKERS, replay_trials=100, replay_time_scale=0.1,
+        titanic_repeats=2, titanic_epochs=10,
+        mnist_train=2000, mnist_test=500, mnist_epochs=1, mnist_repeats=1,
+        mnist_filters=(32, 64), mnist_dense=128,
+        ship_modules=3, ship_epochs=2, ship_repeats=1,
     ),
-    "tiny": Size(6, 2, 256, 128, (4, 8), 12, 0.05, 1, 1, 256, 128, 1, 1, (8, 16), 32, 2, 1, 1),
-}
+    "tiny": Size(
+        hpo_trials=6, hpo_epochs=2, hpo_train=256, hpo_test=128,
+        replay_workers=(4, 8), replay_trials=12, replay_time_scale=0.05,
+        titanic_repeats=1, titanic_epochs=1,
+        mnist_train=256, mnist_test=128, mnist_epochs=1, mnist_repeats=1,
+        mnist_filters=(8, 16), mnist_dense=32,
+        ship_modules=2, ship_epochs=1, ship_repeats=1,
+    ),
+}  # fmt: skip
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
