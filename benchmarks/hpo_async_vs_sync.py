@@ -22,7 +22,11 @@ checking from the first (an epoch of 3,000 images already ranks the trials; at 1
 CNN is still at chance after one epoch, and stops then are coin tosses).
 
 Also writes the learning curves of the synchronous run (full length) to
-benchmarks/out/cnn_curves.json, which benchmarks/hpo_scale.py replays.
+benchmarks/out/cnn_curves.json (scratch: `benchmarks/hpo_scale.py --curves` replays it; the
+committed curves are benchmarks/paper/hpo_curves.json, written by benchmarks/paper.py).
+
+The median rule's warm-up as the Hopsworks paper states it ("after the first four trials are
+completed") is `--min-finished 4`; eo-ray's default rule has none (`--min-finished 0`).
 """
 
 from __future__ import annotations

@@ -108,10 +108,7 @@ def run_stage(name: str, size: Size, out: Path, command: str) -> None:
         result = hpo(size)
         (out / "hpo_curves.json").write_text(json.dumps(result.pop("curves")))
     elif name == "replays":
-        curves = _load(out / "hpo_curves.json")
-        if curves is None:
-            sys.exit(f"{out / 'hpo_curves.json'} is missing: run the hpo stage first.")
-        result = hpo_replays(size, curves)
+        result = hpo_replays(size, out / "hpo_curves.json")
     elif name == "table3":
         result = titanic(size)
     elif name == "table4":

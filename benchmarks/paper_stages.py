@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import hpo_async_vs_sync
@@ -134,17 +135,13 @@ def hpo(size: Size) -> dict[str, Any]:
     }
 
 
-def hpo_replays(size: Size, curves: dict[str, Any]) -> dict[str, Any]:
-    """Tables 1-2 / Figure 13, replayed: the recorded curves (cycled to
+def hpo_replays(size: Size, curves_path: Path) -> dict[str, Any]:
+    """Tables 1-2 / Figure 13, replayed: the curves recorded in ``curves_path`` (cycled to
     ``size.replay_trials`` trials, N fixed) on each of ``size.replay_workers`` sleeping
     workers (a core each), sync and async with each rule."""
-    recorded = [(c, s) for c, s in zip(curves["curves"], curves["epoch_s"], strict=True) if c]
+    curves, epoch_s = hpo_scale.load_curves(curves_path, size.replay_time_scale)
     trials = [
-        {
-            "curve": recorded[i % len(recorded)][0],
-            "epoch_s": recorded[i % len(recorded)][1] * size.replay_time_scale,
-            "i": i,
-        }
+        {"curve": curves[i % len(curves)], "epoch_s": epoch_s[i % len(curves)], "i": i}
         for i in range(size.replay_trials)
     ]
     cpus = float(eo.info().resources.get("CPU", 2))
@@ -156,7 +153,8 @@ def hpo_replays(size: Size, curves: dict[str, Any]) -> dict[str, Any]:
             asy, got = hpo_scale.replay_pair(
                 trials, workers, rule(), cpus=cpus, heartbeat=0.0, sync=sync is None
             )
-            sync = sync or got
+            if sync is None:
+                sync = got
             row[name] = _search_row(asy, sync)
         row["sync"] = {
             "wall_s": sync.wall_s,
@@ -164,7 +162,7 @@ def hpo_replays(size: Size, curves: dict[str, Any]) -> dict[str, Any]:
             "utilisation": sync.utilisation,
         }
         rows.append(row)
-    return {"time_scale": size.replay_time_scale, "recorded": len(recorded), "rows": rows}
+    return {"time_scale": size.replay_time_scale, "recorded": len(curves), "rows": rows}
 
 
 def _ranking(result: Any) -> list[dict[str, Any]]:
