@@ -168,24 +168,54 @@ def differences(mode: str, size: Size, workers: int) -> list[str]:
     return lines
 
 
+def protocol(stage: str, size: dict[str, Any]) -> str:
+    """What of the paper's protocol a stage ran at ``size`` (a cached ``Size.to_dict()``)."""
+    if stage == "hpo":
+        full = size["hpo_trials"] == 100
+        return (
+            f"{'paper' if full else 'reduced'}: N = {size['hpo_trials']} (paper 100); "
+            f"reduced data: {size['hpo_train']:,} images x {size['hpo_epochs']} epochs"
+        )
+    if stage == "replays":
+        return (
+            f"N = {size['replay_trials']} fixed at {size['replay_workers']} workers, replayed "
+            f"at x{size['replay_time_scale']} time"
+        )
+    if stage == "table3":
+        full = size["titanic_repeats"] == 5 and size["titanic_epochs"] == 10
+        return (
+            f"{'paper protocol' if full else 'reduced'}: {size['titanic_repeats']} repeats x "
+            f"{size['titanic_epochs']} epochs"
+        )
+    if stage == "table4":
+        return (
+            f"reduced: {size['mnist_train']:,} images x {size['mnist_epochs']} epochs, "
+            f"{size['mnist_repeats']} repeats (paper 5), filters {size['mnist_filters']}"
+        )
+    return (
+        f"reduced: {size['ship_modules']} modules of a small Inception-style net, "
+        f"{size['ship_epochs']} epochs (paper: 7 Inception v3 modules, 40 epochs)"
+    )
+
+
 def header(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
-    """Command, date and machine, and where each stage's result came from."""
+    """Command, date and machine, and where each stage's result came from and at what size."""
     lines = [
         f"Command: `{args.command}` · written {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC · "
         f"machine: {machine()}",
         "",
-        "| stage | mode | run at | took | command |",
-        "|---|---|---|---|---|",
+        "| stage | mode | protocol | run at | took | command |",
+        "|---|---|---|---|---|---|",
     ]
     for name in STAGES:
         rec = results.get(name)
         if rec is None:
-            lines.append(f"| {name} | not run | – | – | – |")
+            lines.append(f"| {name} | not run | – | – | – | – |")
             continue
         mode = next((m for m, s in SIZES.items() if s.to_dict() == rec["size"]), "custom")
-        protocol = "full" if mode == "full" else f"{mode} (reduced)"
         lines.append(
-            f"| {name} | {protocol} | {rec['date']} | {rec['seconds']:.0f} s | `{rec['command']}` |"
+            f"| {name} | {mode} | {protocol(name, rec['size'])} | {rec['date']} | "
+            f"{rec['seconds']:.0f} s | `{rec['command']}` |"
         )
     return lines
 
