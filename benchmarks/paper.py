@@ -46,7 +46,8 @@ REPLAY_WORKERS = (4, 8, 16, 32)
 SIZES = {
     "full": Size(
         hpo_trials=100, hpo_epochs=8, hpo_train=6000, hpo_test=1000,
-        replay_workers=REPLAY_WORKERS, replay_trials=100, replay_time_scale=0.5,
+        replay_workers=REPLAY_WORKERS, replay_trials=100, replay_time_scale=0.25,
+        replay_rules=("paper", "eo-ray default"),
         titanic_repeats=5, titanic_epochs=10,
         mnist_train=12000, mnist_test=2000, mnist_epochs=2, mnist_repeats=5,
         mnist_filters=(32, 64), mnist_dense=128,
@@ -55,6 +56,7 @@ SIZES = {
     "quick": Size(
         hpo_trials=12, hpo_epochs=3, hpo_train=1000, hpo_test=500,
         replay_workers=REPLAY_WORKERS, replay_trials=100, replay_time_scale=0.1,
+        replay_rules=("paper",),
         titanic_repeats=2, titanic_epochs=10,
         mnist_train=2000, mnist_test=500, mnist_epochs=1, mnist_repeats=1,
         mnist_filters=(32, 64), mnist_dense=128,
@@ -63,6 +65,7 @@ SIZES = {
     "tiny": Size(
         hpo_trials=6, hpo_epochs=2, hpo_train=256, hpo_test=128,
         replay_workers=(4, 8), replay_trials=12, replay_time_scale=0.05,
+        replay_rules=("paper",),
         titanic_repeats=1, titanic_epochs=1,
         mnist_train=256, mnist_test=128, mnist_epochs=1, mnist_repeats=1,
         mnist_filters=(8, 16), mnist_dense=32,
@@ -120,7 +123,7 @@ def run_stage(name: str, size: Size, out: Path, command: str) -> None:
         )
     record = {
         "stage": name,
-        "size": size.to_dict(),
+        "size": size.key(name),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": command,
         "machine": machine(),
@@ -165,11 +168,15 @@ def differences(mode: str, size: Size, workers: int) -> list[str]:
         f"(paper 40), repeats {size.ship_repeats}; 4 workers replayed (this machine has "
         f"{workers} cores).",
     ]
+    if "eo-ray default" not in size.replay_rules:
+        lines.append(
+            "- Replays: the paper's rule only (the full mode replays eo-ray's default too)."
+        )
     return lines
 
 
 def protocol(stage: str, size: dict[str, Any]) -> str:
-    """What of the paper's protocol a stage ran at ``size`` (a cached ``Size.to_dict()``)."""
+    """What of the paper's protocol a stage ran at ``size`` (a cached ``Size.key(stage)``)."""
     if stage == "hpo":
         full = size["hpo_trials"] == 100
         return (
@@ -212,7 +219,7 @@ def header(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
         if rec is None:
             lines.append(f"| {name} | not run | – | – | – | – |")
             continue
-        mode = next((m for m, s in SIZES.items() if s.to_dict() == rec["size"]), "custom")
+        mode = next((m for m, s in SIZES.items() if s.key(name) == rec["size"]), "custom")
         lines.append(
             f"| {name} | {mode} | {protocol(name, rec['size'])} | {rec['date']} | "
             f"{rec['seconds']:.0f} s | `{rec['command']}` |"
@@ -255,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _cached(out: Path, stage: str, size: Size) -> dict | None:
     rec = _load(out / f"{stage}.json")
-    return rec if rec is not None and rec["size"] == size.to_dict() else None
+    return rec if rec is not None and rec["size"] == size.key(stage) else None
 
 
 def _result(records: dict[str, Any], stage: str) -> dict | None:

@@ -74,6 +74,7 @@ SEARCH_SPACE = (
 
 
 def _f(value: Any, fmt: str = ".3f") -> str:
+    """``value`` formatted, or a dash when there is none (a cell not run in this mode)."""
     return "–" if value is None else format(value, fmt)
 
 
@@ -94,7 +95,7 @@ def hpo_section(real: dict | None, replays: dict | None) -> list[str]:
                 "replay",
                 row["workers"],
                 row["sync"],
-                {k: row[k] for k in ("paper", "eo-ray default")},
+                {k: row[k] for k in ("paper", "eo-ray default") if k in row},
             )
         )
     out += [
@@ -108,8 +109,8 @@ def hpo_section(real: dict | None, replays: dict | None) -> list[str]:
         p = PAPER_HPO.get(w, {})
         out.append(
             f"| {w} | {kind} | {_f(p.get('maggy_best'))} | {_f(p.get('spark_best'))} | "
-            f"{_f(asy['paper']['best'], '.4f')} | {_f(asy['eo-ray default']['best'], '.4f')}"
-            f" | {_f(sync['best'], '.4f')} |"
+            f"{_f(asy['paper']['best'], '.4f')} | "
+            f"{_f(asy.get('eo-ray default', {}).get('best'), '.4f')} | {_f(sync['best'], '.4f')} |"
         )
     out += [
         "",
@@ -121,12 +122,12 @@ def hpo_section(real: dict | None, replays: dict | None) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for kind, w, sync, asy in rows:
-        p, a, d = PAPER_HPO.get(w, {}), asy["paper"], asy["eo-ray default"]
+        p, a, d = PAPER_HPO.get(w, {}), asy["paper"], asy.get("eo-ray default", {})
         out.append(
             f"| {w} | {kind} | {_f(p.get('ratio'), '.2f')} | {_f(p.get('maggy_s'), ',')} | "
             f"{_f(p.get('spark_s'), ',')} | {p.get('stopped', '–')} | "
             f"**{a['ratio']:.2f}** | {a['wall_s']:.1f} | {sync['wall_s']:.1f} | "
-            f"{a['stopped']} | {d['ratio']:.2f} | {d['stopped']} |"
+            f"{a['stopped']} | {_f(d.get('ratio'), '.2f')} | {d.get('stopped', '–')} |"
         )
     n = len(real["curves"]["curves"])
     scale = (replays or {}).get("time_scale", 1.0)

@@ -44,6 +44,7 @@ class Size:
     replay_workers: tuple[int, ...]
     replay_trials: int
     replay_time_scale: float
+    replay_rules: tuple[str, ...]
     titanic_repeats: int
     titanic_epochs: int
     mnist_train: int
@@ -57,8 +58,23 @@ class Size:
     ship_repeats: int
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (tuples as lists), the key a cached stage is checked against."""
+        """JSON-ready (tuples as lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def key(self, stage: str) -> dict[str, Any]:
+        """The sizes ``stage`` depends on: what its cached result is checked against."""
+        prefixes = STAGE_FIELDS[stage]
+        return {k: v for k, v in self.to_dict().items() if k.startswith(prefixes)}
+
+
+# The Size fields each stage reads (the replays read the hpo stage's curves too).
+STAGE_FIELDS = {
+    "hpo": ("hpo_",),
+    "replays": ("hpo_", "replay_"),
+    "table3": ("titanic_",),
+    "table4": ("mnist_",),
+    "fig15": ("ship_",),
+}
 
 
 def paper_rule() -> MedianStoppingRule:
@@ -149,9 +165,9 @@ def hpo_replays(size: Size, curves_path: Path) -> dict[str, Any]:
     for workers in size.replay_workers:
         row: dict[str, Any] = {"workers": workers, "trials": len(trials)}
         sync = None
-        for name, rule in RULES.items():
+        for name in size.replay_rules:
             asy, got = hpo_scale.replay_pair(
-                trials, workers, rule(), cpus=cpus, heartbeat=0.0, sync=sync is None
+                trials, workers, RULES[name](), cpus=cpus, heartbeat=0.0, sync=sync is None
             )
             if sync is None:
                 sync = got
