@@ -96,7 +96,7 @@ part() {
   rc=$?
   gpu=$(stop_gpu_sampler "$OUT/$name.gpu.csv")
   case $rc in 0) status=ok ;; 124) status=TIMEOUT ;; *) status="FAIL($rc)" ;; esac
-  result=$(grep -E "$pattern" "$log" | tail -3 | tr -s ' ' | paste -sd '|' -)
+  result=$(grep -E "$pattern" "$log" | tail -3 | tr -s ' ' | paste -sd ';' -)
   [ "$status" = ok ] || tail -5 "$log" | sed 's/^/    /'
   SUMMARY+=("$(printf '%-10s %-6s %4ss  %s%s' "$name" "$status" "$(( $(date +%s) - began ))" \
     "${result:-see $log}" "$([ "$gpu" = - ] || echo " · $gpu")")")

@@ -13,11 +13,13 @@ be resumed or run in parts; a stage reruns when its size changed or with --force
   fig15    module ablation of a small Inception-style net on OpenSARShip chips, real at 1
            and 2 workers, the trial durations (ablation_trials.json) replayed at 1, 2, 4
 
-    python benchmarks/paper.py                      # full: ~45 min on 2 cores, in stages
+    python benchmarks/paper.py                      # full: about an hour on 2 cores alone
     python benchmarks/paper.py --only hpo,replays   # some stages; the report uses them all
     python benchmarks/paper.py --quick --out /tmp/paper   # every stage reduced, < 5 min
 
-Writes REPORT.md and fig13/fig14/fig15 PNGs in --out (default benchmarks/paper/).
+Writes REPORT.md and fig13/fig14/fig15 PNGs in --out (default benchmarks/paper/). The full
+mode's stages, estimated from --quick timings on 2 cores: hpo ~25 min, replays ~15, table3 ~1,
+table4 ~10, fig15 ~8; run them apart with --only when the machine is free for that long.
 """
 
 from __future__ import annotations
