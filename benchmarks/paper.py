@@ -137,17 +137,13 @@ def run_stage(name: str, size: Size, out: Path, command: str) -> None:
 
 
 def differences(mode: str, size: Size, workers: int) -> list[str]:
-    """The protocol differences from the paper, for the report."""
+    """The protocol differences from the paper, for the report (``size``: what was run)."""
     full = mode == "full"
     lines = [
-        f"- Mode **{mode}**"
-        + (
-            ""
-            if full
-            else ": every stage reduced below the full mode"
-            " (sizes below); only `python benchmarks/paper.py` (full) is"
-            " the reference run."
-        ),
+        f"- This command's mode: **{mode}**"
+        + ("" if full else " (every stage reduced below the full mode, the reference run)")
+        + "; the table above gives the mode and protocol each stage's result was run at, "
+        "and the sizes below are theirs.",
         f"- HPO: {size.hpo_trials} trials (paper 100), {size.hpo_epochs} epochs of "
         f"{size.hpo_train:,} training images, accuracy on {size.hpo_test:,} test images "
         "(paper: full Fashion-MNIST; epochs not stated); PyTorch CNN (3 conv, global "
@@ -229,7 +225,17 @@ def header(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def as_run(size: Size, records: dict[str, Any]) -> Size:
+    """``size`` with each cached stage's own sizes: what the report's results were run at."""
+    fields = size.to_dict()
+    for rec in records.values():
+        if rec is not None:
+            fields.update(rec["size"])
+    return Size(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+
+
 def main(argv: list[str] | None = None) -> None:
+    """Run the stages asked for (unless cached), then write the report and the figures."""
     args = parse(argv)
     args.command = "python benchmarks/paper.py " + shlex.join(
         sys.argv[1:] if argv is None else argv
@@ -256,7 +262,10 @@ def main(argv: list[str] | None = None) -> None:
     if results["hpo"]:
         results["hpo"]["curves"] = _load(args.out / "hpo_curves.json")
     report = write_report(
-        args.out, header(args, records), differences(args.mode, size, workers), results
+        args.out,
+        header(args, records),
+        differences(args.mode, as_run(size, records), workers),
+        results,
     )
     figures = write_figures(args.out, results)
     print(f"paper: wrote {report} and {len(figures)} figure(s)")
