@@ -148,7 +148,8 @@ def differences(mode: str, size: Size, workers: int) -> list[str]:
         f"{size.hpo_train:,} training images, accuracy on {size.hpo_test:,} test images "
         "(paper: full Fashion-MNIST; epochs not stated); PyTorch CNN (3 conv, global "
         "average, dropout, one linear layer) instead of Keras; real runs at "
-        f"{workers} workers x 1 core (the paper: 4-32 Spark executors); 4-32 workers are "
+        f"{workers} workers x 1 core (the paper: 4-32 Spark executors); "
+        f"{', '.join(map(str, size.replay_workers))} workers are "
         f"replays of the recorded curves (N = {size.replay_trials} fixed, "
         f"x{size.replay_time_scale} time), not real trainings.",
         "- Median rule: eo-ray's reference set is the other trials (running or finished) "
