@@ -111,7 +111,7 @@ if [ "$CPU_ONLY" = 1 ]; then
     "$PY" benchmarks/ablation_scaling.py --workers 1 2 --repeats 1 --epochs 1 --rounds 1 --no-reference
   part allreduce 0 240 "^\| allreduce" -- \
     "$PY" benchmarks/training_scaling.py --quick --workers 1 --skip-tf --allreduce-only
-  part serving 0 300 "round 1|req/s" -- \
+  part serving 0 300 "Batching gain|Logging cost" -- \
     "$PY" benchmarks/serving.py --requests 40 --rounds 1 --epochs 1 --workers 1 --results ''
   part mapping 0 240 "^chip " -- \
     "$PY" benchmarks/mapping.py --sides 1024 --models chip
@@ -126,7 +126,7 @@ else
     "$PY" benchmarks/ablation_scaling.py --workers 1 2 4 8 --repeats 2 --rounds 1 --no-reference
   part allreduce 1 60 "^\| (reference|allreduce)" -- \
     "$PY" benchmarks/training_scaling.py --gpu --workers 1 --skip-tf --allreduce-only --samples 60000 --epochs 3
-  part serving 1 60 "round 1" -- \
+  part serving 1 60 "Batching gain|Logging cost" -- \
     "$PY" benchmarks/serving.py --requests 200 --rounds 1 --epochs 2 --results ''
   part mapping 1 50 "^chip " -- \
     "$PY" benchmarks/mapping.py --sides 5490 --models chip --num-gpus 1
