@@ -118,15 +118,15 @@ if [ "$CPU_ONLY" = 1 ]; then
 else
   # the paper's rule: in effect once four trials have finished
   HPO=(--trials 100 --epochs 4 --train-size 3000 --test-size 1000 --min-trials 4 --min-finished 4)
-  part hpo8 0 130 "ratio async/sync|best-accuracy" -- \
+  part hpo8 0 120 "ratio async/sync|best-accuracy" -- \
     "$PY" benchmarks/hpo_async_vs_sync.py --workers 8 "${HPO[@]}" "${HPO_RUN[@]}"
-  part hpo16 0 90 "ratio async/sync|best-accuracy" -- \
+  part hpo16 0 80 "ratio async/sync|best-accuracy" -- \
     "$PY" benchmarks/hpo_async_vs_sync.py --workers 16 "${HPO[@]}" "${HPO_RUN[@]}"
-  part ablation 0 90 "efficiency per round" -- \
+  part ablation 0 80 "efficiency per round" -- \
     "$PY" benchmarks/ablation_scaling.py --workers 1 2 4 8 --repeats 2 --rounds 1 --no-reference
   part allreduce 1 60 "^\| (reference|allreduce)" -- \
     "$PY" benchmarks/training_scaling.py --gpu --workers 1 --skip-tf --allreduce-only --samples 60000 --epochs 3
-  part serving 1 60 "Batching gain|Logging cost" -- \
+  part serving 1 90 "Batching gain|Logging cost" -- \
     "$PY" benchmarks/serving.py --requests 200 --rounds 1 --epochs 2 --results ''
   part mapping 1 50 "^chip " -- \
     "$PY" benchmarks/mapping.py --sides 5490 --models chip --num-gpus 1
