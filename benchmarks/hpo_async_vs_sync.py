@@ -22,7 +22,11 @@ checking from the first (an epoch of 3,000 images already ranks the trials; at 1
 CNN is still at chance after one epoch, and stops then are coin tosses).
 
 Also writes the learning curves of the synchronous run (full length) to
-benchmarks/out/cnn_curves.json, which benchmarks/hpo_scale.py replays.
+benchmarks/out/cnn_curves.json (scratch: `benchmarks/hpo_scale.py --curves` replays it; the
+committed curves are benchmarks/paper/hpo_curves.json, written by benchmarks/paper.py).
+
+The median rule's warm-up as the Hopsworks paper states it ("after the first four trials are
+completed") is `--min-finished 4`; eo-ray's default rule has none (`--min-finished 0`).
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ from eo_ray.hpo.examples import CNN_SPACE, data_builder, fashion_mnist_cnn
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def parse() -> argparse.Namespace:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The benchmark's settings from ``argv`` (default: the command line)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--trials", type=int, default=24)
     p.add_argument("--workers", type=int, default=4)
@@ -53,6 +58,12 @@ def parse() -> argparse.Namespace:
     p.add_argument("--test-size", type=int, default=1000)
     p.add_argument(
         "--min-trials", type=int, default=3, help="median rule: other trials needed at a step"
+    )
+    p.add_argument(
+        "--min-finished",
+        type=int,
+        default=0,
+        help="median rule: finished trials before it comes into effect (the paper: 4)",
     )
     p.add_argument(
         "--grace",
@@ -70,7 +81,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--seed", type=int, default=2022)
     p.add_argument("--quick", action="store_true", help="8 trials, 3 epochs, 1000 images")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.grace is None:
         args.grace = args.reports_per_epoch
     if args.quick:
@@ -78,49 +89,63 @@ def parse() -> argparse.Namespace:
     return args
 
 
-def run_once(args: argparse.Namespace, seed: int) -> dict:
-    builders = {"data": data_builder(args.train_size, args.test_size)}
-    space = CNN_SPACE
-    fn = fashion_mnist_cnn
-    common = {
+def median_rule(args: argparse.Namespace) -> MedianStoppingRule:
+    """The median stopping rule as ``args`` set it."""
+    return MedianStoppingRule(
+        min_trials=args.min_trials, grace_reports=args.grace, min_finished=args.min_finished
+    )
+
+
+def _common(args: argparse.Namespace, seed: int) -> dict:
+    return {
         "workers": args.workers,
         "resources_per_worker": {"CPU": args.cpus_per_worker},
         "seed": seed,
-        "builders": builders,
+        "builders": {"data": data_builder(args.train_size, args.test_size)},
         "progress": None,
     }
 
+
+def run_sync(args: argparse.Namespace, seed: int):
+    """The synchronous baseline: ``eo.experiments.random_search``, one report per epoch."""
+
     def with_epochs(hparams, reporter):
-        return fn({**hparams, "epochs": args.epochs}, reporter)
+        return fashion_mnist_cnn({**hparams, "epochs": args.epochs}, reporter)
+
+    return experiments.random_search(
+        with_epochs, CNN_SPACE, args.trials, name="bench-sync", **_common(args, seed)
+    )
+
+
+def run_async(args: argparse.Namespace, seed: int, rule: MedianStoppingRule):
+    """Asynchronous random search of the same points, stopped early by ``rule``."""
 
     def reporting_often(hparams, reporter):
         run = {"epochs": args.epochs, "reports_per_epoch": args.reports_per_epoch}
-        return fn({**hparams, **run}, reporter)
+        return fashion_mnist_cnn({**hparams, **run}, reporter)
 
-    t0 = time.perf_counter()
-    sync = experiments.random_search(with_epochs, space, args.trials, name="bench-sync", **common)
-    sync_total = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    asy = eo.hpo.search(
+    return eo.hpo.search(
         reporting_often,
-        space,
+        CNN_SPACE,
         args.trials,
         optimizer="random",
-        early_stopping=MedianStoppingRule(min_trials=args.min_trials, grace_reports=args.grace),
+        early_stopping=rule,
         heartbeat_interval=args.heartbeat,
         name="bench-async",
-        **common,
+        **_common(args, seed),
     )
-    async_total = time.perf_counter() - t0
+
+
+def compare(asy, sync) -> dict:
+    """The figures of one async run against the sync run of the same trials."""
     curves = [[r.value for r in t.reports] for t in sync.trials]
     durations = [t.duration_s for t in sync.trials]
     full_steps = max(r.step for t in sync.trials for r in t.reports)
+    origin = sync.timeline().origin
     return {
         **where_time_went(asy, sync, full_steps),
         "sync_wall_s": sync.wall_s,
         "async_wall_s": asy.wall_s,
-        "sync_total_s": sync_total,
-        "async_total_s": async_total,
         "ratio": asy.wall_s / sync.wall_s,
         "sync_best": sync.best_value,
         "async_best": asy.best_value,
@@ -129,7 +154,21 @@ def run_once(args: argparse.Namespace, seed: int) -> dict:
         "sync_utilisation": sync.utilisation,
         "curves": curves,
         "epoch_s": [d / max(len(c), 1) for d, c in zip(durations, curves, strict=True)],
+        "sync_timeline": [
+            {"trial": t.id, "end_s": t.ended_at - origin, "value": t.value} for t in sync.trials
+        ],
     }
+
+
+def run_once(args: argparse.Namespace, seed: int) -> dict:
+    """Sync, then async over the same trials; :func:`compare` plus end-to-end times."""
+    t0 = time.perf_counter()
+    sync = run_sync(args, seed)
+    sync_total = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    asy = run_async(args, seed, median_rule(args))
+    async_total = time.perf_counter() - t0
+    return {**compare(asy, sync), "sync_total_s": sync_total, "async_total_s": async_total}
 
 
 def where_time_went(asy, sync, full_steps: int) -> dict:
@@ -195,7 +234,7 @@ def main() -> None:
         f"{args.cpus_per_worker} CPU, {args.epochs} epochs, {args.train_size}/{args.test_size} "
         f"images, median of {args.repeats} run(s), {os.cpu_count()} CPUs; async reports "
         f"{args.reports_per_epoch}x per epoch, heartbeat {args.heartbeat} s, median rule "
-        f"min_trials {args.min_trials} grace {args.grace}"
+        f"min_trials {args.min_trials} grace {args.grace} min_finished {args.min_finished}"
     )
     sync_line = f"{med['sync_wall_s']:.1f} s  best acc {med['sync_best']:.4f}"
     async_line = f"{med['async_wall_s']:.1f} s  best acc {med['async_best']:.4f}"

@@ -1,9 +1,10 @@
 """Many workers on one machine: worker utilisation and the async/sync ratio as workers grow.
 
-Trials are sleep-based replays of the learning curves that benchmarks/hpo_async_vs_sync.py
-recorded (benchmarks/out/cnn_curves.json: accuracy per epoch and seconds per epoch of each
-CNN trial), at their recorded speed by default (--time-scale 0.25 replays 4x faster, a
-stress test of the hand-off), so hundreds of workers fit on 2 cores (fractional CPU per
+Trials are sleep-based replays of recorded learning curves (default
+benchmarks/paper/hpo_curves.json, committed, written by ``benchmarks/paper.py --only hpo``:
+accuracy per epoch and seconds per epoch of each CNN trial of the synchronous run), at
+their recorded speed by default (--time-scale 0.25 replays 4x faster, a stress test of
+the hand-off), so hundreds of workers fit on 2 cores (fractional CPU per
 worker). For each worker count: async search (median stopping, heartbeats batched every
 --heartbeat seconds) and the synchronous baseline (batches, no stopping) on the same trials.
 
@@ -35,13 +36,13 @@ import json
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import eo_ray as eo
 from eo_ray.hpo import MedianStoppingRule, TrialList
+from eo_ray.hpo.examples import replay_curve as replay
 
-CURVES = Path(__file__).resolve().parent / "out" / "cnn_curves.json"
+CURVES = Path(__file__).resolve().parent / "paper" / "hpo_curves.json"
 
 
 def parse() -> argparse.Namespace:
@@ -53,6 +54,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--no-sync", action="store_true", help="skip the synchronous baseline")
     p.add_argument("--order", choices=["cyclic", "random"], default="cyclic")
     p.add_argument("--seed", type=int, default=0, help="draws of --order random")
+    p.add_argument("--curves", default=str(CURVES), help="recorded curves (JSON: curves, epoch_s)")
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()
     if args.quick:
@@ -60,25 +62,62 @@ def parse() -> argparse.Namespace:
     return args
 
 
-def replay(hparams, reporter):
-    """Sleep through one recorded learning curve, reporting its accuracies."""
-    for epoch, accuracy in enumerate(hparams["curve"], start=1):
-        time.sleep(hparams["epoch_s"])
-        reporter.report(accuracy, step=epoch)
-    return hparams["curve"][-1]
+def load_curves(path: Path, time_scale: float = 1.0) -> tuple[list, list]:
+    """The recorded (non-empty) curves of ``path`` and their seconds per epoch x ``time_scale``."""
+    if not path.exists():
+        sys.exit(f"{path} is missing: run `python benchmarks/paper.py --only hpo` first.")
+    recorded = json.loads(path.read_text())
+    pairs = [(c, s) for c, s in zip(recorded["curves"], recorded["epoch_s"], strict=True) if c]
+    return [c for c, _ in pairs], [s * time_scale for _, s in pairs]
+
+
+def replay_pair(
+    trials: list[dict],
+    workers: int,
+    rule: MedianStoppingRule,
+    *,
+    cpus: float,
+    heartbeat: float,
+    sync: bool = True,
+    name: str = "scale",
+):
+    """Async search (``rule``) and, if ``sync``, the synchronous baseline over the replayed
+    ``trials`` on ``workers`` workers sharing ``cpus`` cores: (async result, sync or None)."""
+    common = {
+        "workers": workers,
+        "resources_per_worker": {"CPU": min(1.0, (cpus - 0.5) / workers)},
+        "heartbeat_interval": heartbeat,
+        "progress": False,
+        "plots": False,
+        "metric": "accuracy",
+    }
+    n = len(trials)
+    asy = eo.hpo.search(
+        replay,
+        None,
+        n,
+        optimizer=TrialList(trials),
+        early_stopping=rule,
+        name=f"{name}-async-{workers}",
+        **common,
+    )
+    if not sync:
+        return asy, None
+    return asy, eo.hpo.search(
+        replay,
+        None,
+        n,
+        optimizer=TrialList(trials),
+        early_stopping=None,
+        batched=True,
+        name=f"{name}-sync-{workers}",
+        **common,
+    )
 
 
 def main() -> None:
     args = parse()
-    if not CURVES.exists():
-        sys.exit(f"{CURVES} is missing: run benchmarks/hpo_async_vs_sync.py first.")
-    recorded = json.loads(CURVES.read_text())
-    curves = [c for c in recorded["curves"] if c]
-    epoch_s = [
-        s * args.time_scale
-        for s, c in zip(recorded["epoch_s"], recorded["curves"], strict=True)
-        if c
-    ]
+    curves, epoch_s = load_curves(Path(args.curves), args.time_scale)
     eo.init(home=tempfile.mkdtemp(prefix="eo-ray-bench-"))
     cpus = eo.info().resources.get("CPU", 2)
     print(
@@ -98,37 +137,13 @@ def main() -> None:
             for i in range(n)
         ]
         trials = [{"curve": curves[k], "epoch_s": epoch_s[k], "i": i} for i, k in enumerate(picks)]
-        common = {
-            "workers": w,
-            "resources_per_worker": {"CPU": min(1.0, (cpus - 0.5) / w)},
-            "heartbeat_interval": args.heartbeat,
-            "progress": False,
-            "plots": False,
-        }
-        asy = eo.hpo.search(
-            replay,
-            None,
-            n,
-            optimizer=TrialList(trials),
-            metric="accuracy",
-            early_stopping=MedianStoppingRule(min_trials=3),
-            name=f"scale-async-{w}",
-            **common,
-        )
-        sync = (
-            None
-            if args.no_sync
-            else eo.hpo.search(
-                replay,
-                None,
-                n,
-                optimizer=TrialList(trials),
-                metric="accuracy",
-                early_stopping=None,
-                batched=True,
-                name=f"scale-sync-{w}",
-                **common,
-            )
+        asy, sync = replay_pair(
+            trials,
+            w,
+            MedianStoppingRule(min_trials=3),
+            cpus=cpus,
+            heartbeat=args.heartbeat,
+            sync=not args.no_sync,
         )
         tl = asy.timeline()
         sync_s = sync.wall_s if sync else float("nan")

@@ -16,6 +16,7 @@ eo-ray's driver process and the sum of its Ray workers, sampled every 0.2 s). Th
 both sides are compared pixel for pixel.
 
     python benchmarks/mapping.py [--sides 2745,5490,10980,21960] [--models pixel,chip]
+    python benchmarks/mapping.py --sides 5490 --models chip --num-gpus 1   # GPU actors
 """
 
 from __future__ import annotations
@@ -200,11 +201,14 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_eo_ray(name: str, scene: Path, kind: str, out: Path, home: Path) -> dict[str, float]:
+def run_eo_ray(
+    name: str, scene: Path, kind: str, out: Path, home: Path, num_gpus: float | None = None
+) -> dict[str, float]:
     """eo-ray in its own driver process, as the hand loop runs in its own: the driver's peak
     is that process's, not the residue of earlier runs and model training in this one."""
     result = subprocess.run(
-        [sys.executable, __file__, "--eo-run", name, str(scene), kind, str(out), str(home)],
+        [sys.executable, __file__, "--eo-run", name, str(scene), kind, str(out), str(home),
+         str(num_gpus or 0)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
@@ -212,7 +216,7 @@ def run_eo_ray(name: str, scene: Path, kind: str, out: Path, home: Path) -> dict
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def eo_run(name: str, scene: str, kind: str, out: str, home: str) -> None:
+def eo_run(name: str, scene: str, kind: str, out: str, home: str, num_gpus: str) -> None:
     """One timed ``eo.mapping.predict`` on a fresh local Ray (started before the clock)."""
     import eo_ray as eo
 
@@ -221,7 +225,7 @@ def eo_run(name: str, scene: str, kind: str, out: str, home: str) -> None:
         start = time.perf_counter()
         result = eo.mapping.predict(
             name, [scene], out, chip_size=512 if kind == "pixel" else 256,
-            resume=False, progress=False, catalog=None,
+            resume=False, progress=False, catalog=None, num_gpus=float(num_gpus) or None,
         )  # fmt: skip
         seconds = time.perf_counter() - start
     eo.shutdown()
@@ -253,7 +257,10 @@ def main() -> int:
     parser.add_argument("--models", default="pixel,chip")
     parser.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "eo-ray-bench-map"))
     parser.add_argument("--json", default=None, help="Also write the rows to this file.")
-    parser.add_argument("--eo-run", nargs=5, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--num-gpus", type=float, default=None, help="GPUs per eo-ray inference actor"
+    )
+    parser.add_argument("--eo-run", nargs=6, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.eo_run:
         eo_run(*args.eo_run)
@@ -293,7 +300,7 @@ def main() -> int:
             out = folder / f"out-{kind}-{side}"
             out.mkdir(exist_ok=True)
             hand = run_hand(scene, models[kind], kind, out / "hand.tif")
-            ours = run_eo_ray(f"bench-{kind}", scene, kind, out / "eo", home)
+            ours = run_eo_ray(f"bench-{kind}", scene, kind, out / "eo", home, args.num_gpus)
             agree = same_map(str(out / "hand.tif"), ours["uri"])
             row = {
                 "model": kind, "side": side, "km2": km2, "hand_s": hand["seconds"],

@@ -51,6 +51,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--cpus-per-worker", type=float, default=1.0)
     p.add_argument("--gpu", action="store_true", help="GPU workers (and a GPU reference)")
     p.add_argument("--skip-tf", action="store_true", help="leave TensorFlow out")
+    p.add_argument("--allreduce-only", action="store_true", help="leave the parameter server out")
     p.add_argument("--quick", action="store_true", help="2048 images, 2 epochs")
     args = p.parse_args()
     if args.quick:
@@ -124,7 +125,9 @@ def main() -> None:
     ref = reference(x, y, args)
     rows.append({"name": "reference loop (1 process)", "workers": 1, **ref})
     for strategy, framework, options in CONFIGS:
-        if framework == "tensorflow" and args.skip_tf:
+        if (framework == "tensorflow" and args.skip_tf) or (
+            strategy == "parameter_server" and args.allreduce_only
+        ):
             continue
         label = f"{strategy} {options.get('ps_mode', '')} {framework}".replace("  ", " ")
         by_workers = {}

@@ -20,10 +20,10 @@ import eo_ray as eo
 from eo_ray.ablation.cli import print_ranking
 from eo_ray.ablation.examples import (
     mnist_data,
-    mnist_model,
+    mnist_layer_study,
     mnist_train,
     ship_data,
-    ship_inception,
+    ship_module_study,
     ship_train,
 )
 from eo_ray.console import console, emit_json
@@ -56,9 +56,7 @@ def main() -> None:
         if args.paper_size
         else {"filters": (8, 16), "dense": 32}
     )
-    study = eo.ablation.AblationStudy("mnist-layers")
-    study.model.set_base_model(functools.partial(mnist_model, **size))
-    study.model.layers.include("second_conv", "dense_layer", "dropout_1", "dropout_2")
+    study = mnist_layer_study(**size)
     results = {
         "mnist": eo.ablation.run(
             functools.partial(mnist_train, epochs=args.epochs),
@@ -69,10 +67,7 @@ def main() -> None:
         )
     }
     if args.module:
-        ships = eo.ablation.AblationStudy("ships-modules")
-        ships.model.set_base_model(ship_inception)
-        ships.model.modules.include(start="stem", end="mixed_a")
-        ships.model.modules.include(start="mixed_a", end="mixed_b")
+        ships = ship_module_study()
         results["ships"] = eo.ablation.run(
             functools.partial(ship_train, epochs=max(args.epochs, 3)),
             ships,

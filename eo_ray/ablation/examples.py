@@ -11,6 +11,8 @@ benchmark and the tests; also templates for your own training functions.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from typing import Any
 
 TITANIC_FEATURES = ["pclass", "sex", "sibsp", "age", "parch", "fare"]
@@ -189,15 +191,16 @@ def ship_data(size: int = 32, classes: int = 3) -> dict[str, Any]:
     return {"x": x[tr], "y": y[tr], "xt": x[te], "yt": y[te], "classes": keep}
 
 
-def ship_inception(size: int = 32, classes: int = 3, width: int = 8) -> Any:
-    """A small functional model with two Inception-style modules (``mixed_a``, ``mixed_b``):
-    1×1, 3×3 and pool→1×1 branches concatenated; each module has one entry and one exit."""
+def ship_inception(size: int = 32, classes: int = 3, width: int = 8, modules: int = 2) -> Any:
+    """A small functional model with ``modules`` Inception-style modules (``mixed_a``,
+    ``mixed_b``, ...): 1×1, 3×3 and pool→1×1 branches concatenated; each module has one
+    entry and one exit."""
     import keras
 
     layers = keras.layers
     inputs = keras.Input((size, size, 1), name="chip")
     x = layers.Conv2D(3 * width, 3, activation="relu", padding="same", name="stem")(inputs)
-    for block in ("a", "b"):
+    for block in "abcdefghijk"[:modules]:
         b1 = layers.Conv2D(width, 1, activation="relu", name=f"{block}_1x1")(x)
         b3 = layers.Conv2D(width, 1, activation="relu", name=f"{block}_3x3_reduce")(x)
         b3 = layers.Conv2D(width, 3, activation="relu", padding="same", name=f"{block}_3x3")(b3)
@@ -207,6 +210,33 @@ def ship_inception(size: int = 32, classes: int = 3, width: int = 8) -> Any:
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     outputs = layers.Dense(classes, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name="ship_inception")
+
+
+def ship_module_study(modules: int = 2, name: str = "ships-modules") -> Any:
+    """The module ablation of :func:`ship_inception` with ``modules`` modules: each module
+    (from the stem or the previous module's output to its own ``mixed_*`` output) left out
+    in turn."""
+    from eo_ray.ablation.study import AblationStudy
+
+    study = AblationStudy(name)
+    study.model.set_base_model(functools.partial(ship_inception, modules=modules))
+    ends = ["stem", *(f"mixed_{b}" for b in "abcdefghijk"[:modules])]
+    for start, end in itertools.pairwise(ends):
+        study.model.modules.include(start=start, end=end)
+    return study
+
+
+def mnist_layer_study(
+    filters: tuple[int, int] = (32, 64), dense: int = 128, name: str = "mnist-layers"
+) -> Any:
+    """The paper's Table 4 study: :func:`mnist_model` with the second conv, the dense layer
+    and each dropout left out in turn."""
+    from eo_ray.ablation.study import AblationStudy
+
+    study = AblationStudy(name)
+    study.model.set_base_model(functools.partial(mnist_model, filters=filters, dense=dense))
+    study.model.layers.include("second_conv", "dense_layer", "dropout_1", "dropout_2")
+    return study
 
 
 def ship_train(hparams: dict, reporter: Any, epochs: int = 3) -> dict[str, float]:

@@ -1,11 +1,14 @@
 """A ready-made training function: the 3-layer CNN on Fashion-MNIST of the Maggy paper's
 headline experiment (kernel 2–8, pool 2–8, dropout 0.01–0.99). Used by the HPO benchmarks
-and ``jobs/hpo_fashion_mnist.py``; also a template for your own functions."""
+and ``jobs/hpo_fashion_mnist.py``; also a template for your own functions. And
+:func:`replay_curve`, a trial that sleeps through a recorded learning curve (the replays
+of the scale benchmarks)."""
 
 from __future__ import annotations
 
 import functools
 import json
+import time
 import warnings
 import zlib
 from typing import Any
@@ -130,3 +133,12 @@ def fashion_mnist_cnn(hparams: dict[str, Any], reporter: Any) -> dict[str, float
         if reporter is not None:
             reporter.report(accuracy, step=step)
     return {"accuracy": accuracy}
+
+
+def replay_curve(hparams: dict[str, Any], reporter: Any) -> float:
+    """Sleep ``hparams["epoch_s"]`` per value of ``hparams["curve"]`` (a recorded learning
+    curve), reporting each at steps 1, 2, ...: a trial that needs no core."""
+    for epoch, accuracy in enumerate(hparams["curve"], start=1):
+        time.sleep(hparams["epoch_s"])
+        reporter.report(accuracy, step=epoch)
+    return hparams["curve"][-1]

@@ -145,3 +145,21 @@ def test_inception_v3_mixed_module_surgery():
 def _inputs(layer) -> list:
     value = layer.input
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def test_the_ship_module_study_removes_each_inception_module():
+    """The study of Figure 15 (``ship_module_study``): one component per module, each
+    removable, the variant smaller than the base and its output unchanged."""
+    from eo_ray.ablation.examples import ship_module_study
+
+    study = ship_module_study(modules=3)
+    assert [(c.start, c.end) for c in study.components] == [
+        ("stem", "mixed_a"),
+        ("mixed_a", "mixed_b"),
+        ("mixed_b", "mixed_c"),
+    ]
+    base = study.model.builder()
+    for component in study.components:
+        variant = ablate(study.model.builder(), component)
+        assert variant.output.shape == base.output.shape
+        assert variant.count_params() < base.count_params()

@@ -185,3 +185,18 @@ def test_no_stopping_never_stops():
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(SearchConfigError, match="must be an integer >= 1"):
         MedianStoppingRule(**kwargs)
+
+
+def test_min_finished_holds_the_rule_until_that_many_trials_have_finished():
+    """The paper's warm-up: no stop before four trials are completed."""
+    t = trial(4, [0.2, 0.45], TrialStatus.RUNNING)
+    running = trial(5, [0.9, 0.9], TrialStatus.RUNNING)
+    rule = MedianStoppingRule(min_trials=3, min_finished=4)
+    assert not decide(rule, t, A, B, C, running).stop  # three finished: not yet
+    D = trial(6, [0.6, 0.7, 0.8])
+    assert decide(MedianStoppingRule(min_trials=3, min_finished=4), t, A, B, C, D).stop
+
+
+def test_min_finished_must_be_a_non_negative_integer():
+    with pytest.raises(SearchConfigError, match="min_finished must be an integer >= 0"):
+        MedianStoppingRule(min_finished=-1)

@@ -29,8 +29,11 @@ class MedianStoppingRule(StoppingRule):
     The exact rule, checked on the heartbeat that carries a running trial ``T``'s ``n``-th
     report, at step ``s``:
 
-    1. It is checked only if ``n >= grace_reports`` and at least ``interval`` reports have
-       arrived since ``T`` was last checked (the first check is at ``n = grace_reports``).
+    1. It is checked only if ``n >= grace_reports``, at least ``interval`` reports have
+       arrived since ``T`` was last checked (the first check is at ``n = grace_reports``),
+       and at least ``min_finished`` trials of the search have finished (completed or
+       stopped; Maggy's ``es_min`` warm-up: the Hopsworks paper's rule "comes into effect
+       after the first four trials are completed", ``min_finished=4``; default 0).
     2. The reference trials are the *other* trials, running or finished (completed or
        stopped early; failed trials never count), that have reported at step ``s`` (as far
        as the optimizer has heard: a running trial counts from the heartbeat that carried its
@@ -47,19 +50,27 @@ class MedianStoppingRule(StoppingRule):
     not a scan of every trial; the runtime feeds it through :meth:`observe`.
     """
 
-    def __init__(self, min_trials: int = 3, grace_reports: int = 1, interval: int = 1) -> None:
-        for name, value in (
-            ("min_trials", min_trials),
-            ("grace_reports", grace_reports),
-            ("interval", interval),
+    def __init__(
+        self,
+        min_trials: int = 3,
+        grace_reports: int = 1,
+        interval: int = 1,
+        min_finished: int = 0,
+    ) -> None:
+        for name, value, least in (
+            ("min_trials", min_trials, 1),
+            ("grace_reports", grace_reports, 1),
+            ("interval", interval, 1),
+            ("min_finished", min_finished, 0),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise SearchConfigError(
-                    f"MedianStoppingRule {name} must be an integer >= 1; got {value!r}."
+                    f"MedianStoppingRule {name} must be an integer >= {least}; got {value!r}."
                 )
         self.min_trials = min_trials
         self.grace_reports = grace_reports
         self.interval = interval
+        self.min_finished = min_finished
         self._checked_at: dict[int, int] = {}
         self._curves: dict[int, _Curve] = {}
         self._by_step: dict[int, list[float]] = {}  # step -> sorted running averages
@@ -116,6 +127,8 @@ class MedianStoppingRule(StoppingRule):
     # -- the decision --------------------------------------------------------------------
     def decide(self, trial: TrialView, history: History) -> Decision:
         self.observe(trial)
+        if self.min_finished and len(history.finished) < self.min_finished:
+            return CONTINUE  # the warm-up: not checked, so the first check comes after it
         n = len(trial.reports)
         last = self._checked_at.get(trial.id)
         due = n >= self.grace_reports if last is None else n - last >= self.interval
