@@ -10,8 +10,9 @@ Each chip is placed on a canvas at a fixed pixel scale (``2 * size`` source pixe
 2 x 2 down to ``size``), so its footprint keeps the ship's size, the strongest cue between
 cargo and tanker. The feature group stores the image with its footprint mask and, per chip,
 the footprint and per-polarisation dB statistics (mean, spread, percentiles, peak, bright
-pixels). The model is gradient-boosted trees on those statistics (class-weighted, tuned by
-cross-validation in the HPO): on 351 chips it beat the CNNs tried before, which fell below the
+pixels). The model is gradient-boosted trees on those statistics (class weights and the rest
+tuned by repeated cross-validation in the HPO); the test split is stratified by class. On
+351 chips the trees did better than the CNNs tried before, which fell below the
 majority class on some splits. Classes: Cargo, Tanker and Other (every other type).
 
     python jobs/ship_classification.py [--trials 8] [--folds 5] [--size 64] [--workers 2]
@@ -65,12 +66,13 @@ class ShipConfig:
     size: int = 64
     trials: int = 8
     folds: int = 5
+    repeats: int = 3
     workers: int = 2
     seed: int = 0
 
 
 # --smoke: every stage, in seconds
-SMOKE = {"size": 32, "trials": 2, "folds": 2}
+SMOKE = {"size": 32, "trials": 2, "folds": 2, "repeats": 1}
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -238,14 +240,17 @@ def ship_model(hparams: dict[str, Any], y: np.ndarray, seed: int) -> Any:
     )
 
 
-def ship_trial(hparams: dict[str, Any], reporter: Any, folds: int, seed: int) -> dict[str, float]:
-    """One HPO trial: stratified ``folds``-fold cross-validation of :func:`ship_model` on the
-    training split; after each fold it reports the mean accuracy so far (median stopping)."""
-    from sklearn.model_selection import StratifiedKFold
+def ship_trial(
+    hparams: dict[str, Any], reporter: Any, folds: int, repeats: int, seed: int
+) -> dict[str, float]:
+    """One HPO trial: ``repeats`` x stratified ``folds``-fold cross-validation of
+    :func:`ship_model` on the training split (repeats steady the estimate on 280 chips); after
+    each fold it reports the mean accuracy so far (median stopping)."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
 
     x, y = reporter.context["data"]["x"], reporter.context["data"]["y"]
     accuracies: list[float] = []
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     for step, (fit, held) in enumerate(splitter.split(x, y), start=1):
         model = ship_model(hparams, y[fit], seed).fit(x.iloc[fit], y[fit])
         accuracies.append(float((model.predict(x.iloc[held]) == y[held]).mean()))
@@ -321,7 +326,9 @@ def build_pipeline(cfg: ShipConfig | None = None) -> Pipeline:
             group = fs.get_feature_group(GROUP, GROUP_VERSION)
             query = group.select([*FEATURES, "label_id"])
             fv = fs.create_feature_view(VIEW, query, labels=["label_id"], version=VIEW_VERSION)
-        td = fv.create_train_test_split(test_size=0.2, seed=cfg.seed)
+        # Stratified: every seed's 70 test chips hold each class in its share of the data, so
+        # the majority-class baseline no longer moves with the seed.
+        td = fv.create_train_test_split(test_size=0.2, seed=cfg.seed, stratify="label_id")
         return {
             "view version": fv.version,
             "training dataset": td.version,
@@ -347,16 +354,16 @@ def build_pipeline(cfg: ShipConfig | None = None) -> Pipeline:
         from eo_ray.hpo import Discrete, Double, SearchSpace
 
         space = SearchSpace(
-            learning_rate=Double(0.02, 0.2, log=True),
-            max_iter=Discrete([50, 100, 200]),
+            learning_rate=Double(0.03, 0.1, log=True),
+            max_iter=Discrete([100, 200]),
             max_depth=Discrete([2, 3, 4]),
-            min_samples_leaf=Discrete([5, 10, 20]),
-            l2_regularization=Double(1e-3, 10.0, log=True),
+            min_samples_leaf=Discrete([10, 20]),
+            l2_regularization=Double(1e-3, 1.0, log=True),
             class_weight_power=Discrete([0.0, 0.5]),
         )
         builder = functools.partial(load_training, view["view version"], view["training dataset"])
         result = eo.hpo.search(
-            functools.partial(ship_trial, folds=cfg.folds, seed=cfg.seed),
+            functools.partial(ship_trial, folds=cfg.folds, repeats=cfg.repeats, seed=cfg.seed),
             space,
             num_trials=cfg.trials,
             optimizer="random",
