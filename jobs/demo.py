@@ -2,10 +2,10 @@
 
 Verifies the real datasets (sha256, on Ray workers), then runs the Sentinel-1 ship
 classification pipeline of jobs/ship_classification.py: catalog -> chips -> feature store ->
-feature view -> asynchronous HPO -> all-reduce training -> registry -> Ray Serve -> HTTP
+feature view -> baselines -> asynchronous HPO -> training -> registry -> Ray Serve -> HTTP
 predictions -> drift and analysis reports, and prints where to look.
 
-    python jobs/demo.py [--trials 8] [--epochs 6] ...     (the ship pipeline's flags)
+    python jobs/demo.py [--trials 8] [--folds 5] ...      (the ship pipeline's flags)
     python jobs/demo.py --smoke                            (every stage in seconds; for tests)
     python jobs/demo.py --seed 3 --json      (the run's figures as one JSON object, last line)
     ray job submit --working-dir . -- python jobs/demo.py

@@ -73,6 +73,7 @@ class FeatureView:
         ranges: dict[str, tuple[Any, Any]] | None,
         seed: int | None,
         description: str,
+        stratify: str | None = None,
     ) -> TrainingDataset:
         result = self.query.read(event_time_as=EVENT_TIME)
         table = result.to_arrow()
@@ -84,7 +85,12 @@ class FeatureView:
                 )
             split = assign_by_time(table[EVENT_TIME], ranges)
         else:
-            split = assign_random(table.num_rows, fractions or {}, seed)
+            if stratify is not None and stratify not in table.column_names:
+                raise FeatureStoreError(
+                    f"stratify={stratify!r} is not a column of feature view {self.name!r}."
+                )
+            strata = None if stratify is None else table[stratify].to_numpy(zero_copy_only=False)
+            split = assign_random(table.num_rows, fractions or {}, seed, strata)
         import numpy as np
         import pyarrow as pa
 
@@ -105,7 +111,12 @@ class FeatureView:
                 for g, v in zip(self.query.groups(), result.versions, strict=True)
             ],
             "labels": self.labels,
-            "split": {"fractions": fractions, "ranges": _jsonable(ranges), "seed": seed},
+            "split": {
+                "fractions": fractions,
+                "ranges": _jsonable(ranges),
+                "seed": seed,
+                "stratify": stratify,
+            },
             "transforms": fitted,
             "description": description,
             "created": time.time(),
@@ -130,12 +141,14 @@ class FeatureView:
         test_end=None,
         seed: int | None = None,
         description: str = "",
+        stratify: str | None = None,
     ) -> TrainingDataset:
-        """Record a train/test split: random by ``test_size`` and ``seed``, or by time ranges."""
+        """Record a train/test split: random by ``test_size`` and ``seed`` (the same share of
+        each value of column ``stratify``, e.g. the label, when given), or by time ranges."""
         if test_size is None and test_start is None and test_end is None:
             raise FeatureStoreError("Give test_size=0.2 or time ranges (test_start/test_end).")
         if test_size is not None:
-            return self._create({"test": test_size}, None, seed, description)
+            return self._create({"test": test_size}, None, seed, description, stratify)
         ranges = {"train": (train_start, train_end), "test": (test_start, test_end)}
         return self._create(None, ranges, seed, description)
 

@@ -21,8 +21,14 @@ SPLIT, ROW, EVENT_TIME = "__split", "__row", "__event_time"
 TRANSFORMS = ("standard_scaler", "min_max_scaler", "label_encoder")
 
 
-def assign_random(n: int, fractions: dict[str, float], seed: int) -> np.ndarray:
-    """Split names of ``n`` rows: a seeded permutation cut by ``fractions``; train gets the rest."""
+def assign_random(
+    n: int, fractions: dict[str, float], seed: int, strata: np.ndarray | None = None
+) -> np.ndarray:
+    """Split names of ``n`` rows: a seeded permutation cut by ``fractions``; train gets the rest.
+
+    With ``strata`` (one value per row, e.g. the label), each split takes the same share of
+    every stratum, and still ``round(n * fraction)`` rows in all (largest remainders).
+    """
     for name, frac in fractions.items():
         if not 0 < frac < 1:
             raise FeatureStoreError(f"{name}_size must be between 0 and 1; got {frac!r}.")
@@ -32,12 +38,32 @@ def assign_random(n: int, fractions: dict[str, float], seed: int) -> np.ndarray:
             f"Split sizes {fractions} of {n} rows leave nothing to train on; make them smaller."
         )
     labels = np.full(n, "train", dtype=object)
-    order = np.random.default_rng(seed).permutation(n)
-    start = 0
-    for name, count in counts.items():
-        labels[order[start : start + count]] = name
-        start += count
+    rng = np.random.default_rng(seed)
+    if strata is None:
+        groups = [rng.permutation(n)]
+        quotas = {name: [count] for name, count in counts.items()}
+    else:
+        values, inverse = np.unique(np.asarray(strata).astype(str), return_inverse=True)
+        groups = [rng.permutation(np.flatnonzero(inverse == k)) for k in range(len(values))]
+        sizes = np.array([len(g) for g in groups])
+        quotas = {
+            name: _largest_remainders(sizes * frac, counts[name]).tolist()
+            for name, frac in fractions.items()
+        }
+    for k, order in enumerate(groups):
+        start = 0
+        for name in counts:
+            labels[order[start : start + quotas[name][k]]] = name
+            start += quotas[name][k]
     return labels
+
+
+def _largest_remainders(shares: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers near ``shares`` that add up to ``total`` (largest remainders first)."""
+    whole = np.floor(shares).astype(np.int64)
+    extra = np.argsort(-(shares - whole), kind="stable")[: max(total - int(whole.sum()), 0)]
+    whole[extra] += 1
+    return whole
 
 
 def assign_by_time(times: pa.Array, ranges: dict[str, tuple[Any, Any]]) -> np.ndarray:
