@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from typing import Any
 
+from eo_ray._params import invalid
 from eo_ray.serving._server import ModelServer, ServerConfig
 from eo_ray.serving.client import Deployment
 from eo_ray.serving.errors import DeploymentConfigError, DeploymentNotFoundError
@@ -81,9 +82,8 @@ def _check_counts(min_replicas: int, max_replicas: int, batch_size: int | None) 
             f"({min_replicas})."
         )
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise DeploymentConfigError(
-            f"batch_size must be a positive integer or None; got {batch_size!r}."
-        )
+        expected = "a positive int or None"
+        raise invalid(DeploymentConfigError, "batch_size", "deploy", expected, batch_size)
 
 
 def ensure_serve(host: str | None = None, port: int | None = None) -> tuple[str, int]:

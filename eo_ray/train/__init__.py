@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         TrainConfigError,
         TrainError,
         TrainLoopError,
+        TrainUsageError,
     )
     from eo_ray.train.result import TrainResult, list_runs, load_run
     from eo_ray.train.strategy import Strategy, StrategyOutcome, TrainJob
@@ -38,6 +39,7 @@ __all__ = [
     "TrainJob",
     "TrainLoopError",
     "TrainResult",
+    "TrainUsageError",
     "as_dataset",
     "fit",
     "list_runs",
