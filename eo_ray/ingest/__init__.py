@@ -14,7 +14,14 @@ from eo_ray import _lazy
 
 if TYPE_CHECKING:
     from eo_ray.ingest._blocks import arrow_friendly
-    from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
+    from eo_ray.ingest.catalog import (
+        Catalog,
+        ItemCollection,
+        ScanReport,
+        SearchResult,
+        list_catalogs,
+        scan,
+    )
     from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
     from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
     from eo_ray.ingest.errors import (
@@ -44,10 +51,13 @@ if TYPE_CHECKING:
         band_stats,
         cloud_mask,
         normalize,
+        reproject,
         reproject_chips,
+        spectral_index,
         to_db,
+        to_decibel,
     )
-    from eo_ray.ingest.products import Product, products, register
+    from eo_ray.ingest.products import Product, products, register, register_product
 
 __getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
@@ -68,6 +78,7 @@ __all__ = [
     "IngestError",
     "InvalidOptionError",
     "Item",
+    "ItemCollection",
     "NoInputError",
     "Normalize",
     "NothingReadableError",
@@ -89,8 +100,12 @@ __all__ = [
     "products",
     "read_chips",
     "register",
+    "register_product",
+    "reproject",
     "reproject_chips",
     "run_command",
     "scan",
+    "spectral_index",
     "to_db",
+    "to_decibel",
 ]

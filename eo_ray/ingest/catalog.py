@@ -52,8 +52,9 @@ class ScanReport:
 
 
 @dataclass
-class SearchResult:
-    """Items matching a search, best first when a text query ranked them."""
+class ItemCollection:
+    """Items matching a search, best first when a text query ranked them (a STAC item
+    collection; ``SearchResult`` is its former name, kept as an alias for one release)."""
 
     items: list[Item]
     scores: list[float] | None = None
@@ -92,6 +93,9 @@ class SearchResult:
                 }
             )
         return pd.DataFrame(rows)
+
+
+SearchResult = ItemCollection  # the former name (hpo.SearchResult is a search's result)
 
 
 def _ensure_ray() -> None:
@@ -316,7 +320,7 @@ class Catalog:
         *,
         limit: int | None = None,
         **properties: Any,
-    ) -> SearchResult:
+    ) -> ItemCollection:
         """Items intersecting ``bbox`` (WGS84) and ``datetime``, matching ``text`` and properties.
 
         ``datetime`` is an ISO date, a ``"start/end"`` range (``..`` open-ended) or a pair;
@@ -341,13 +345,13 @@ class Catalog:
             if all(_match_property(item, k, v) for k, v in properties.items()):
                 candidates.append(item)
         if not text:
-            return SearchResult(candidates[:limit] if limit else candidates)
+            return ItemCollection(candidates[:limit] if limit else candidates)
         scores = _search.TextIndex([i.search_text() for i in candidates]).score(text)
         ranked = sorted(
             ((s, i) for s, i in zip(scores, candidates, strict=True) if s > 0),
             key=lambda pair: -pair[0],
         )[:limit]
-        return SearchResult([i for _, i in ranked], [s for s, _ in ranked])
+        return ItemCollection([i for _, i in ranked], [s for s, _ in ranked])
 
 
 def _match_property(item: Item, key: str, wanted: Any) -> bool:
