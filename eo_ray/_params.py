@@ -13,7 +13,9 @@ Each stage passes its own error class, which derives from both its stage error (
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import warnings
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 E = TypeVar("E", bound=Exception)
@@ -92,3 +94,36 @@ def of_type(
         expected = " or ".join(f"a {t.__name__}" for t in wanted)
         raise invalid(error, name, owner, expected, value)
     return value
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def renamed_keywords(**old_to_new: str) -> Callable[[F], F]:
+    """Keep former keyword names working for one release, with a DeprecationWarning::
+
+    @renamed_keywords(workspace="ws")
+    def scan(paths, *, ws=None): ...
+    """
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise TypeError(
+                        f"{fn.__qualname__}() takes {new}= only; {old}= is its old name."
+                    )
+                warnings.warn(
+                    f"{fn.__qualname__}({old}=...) is deprecated; use {new}=.",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return call  # type: ignore[return-value]
+
+    return wrap

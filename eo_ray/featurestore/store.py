@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eo_ray._params import invalid
+from eo_ray._params import invalid, renamed_keywords
 from eo_ray.featurestore._metadata import MetadataStore
 from eo_ray.featurestore.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
 from eo_ray.featurestore.expectations import ExpectationSuite
@@ -13,14 +13,14 @@ from eo_ray.featurestore.feature_view import FeatureView
 from eo_ray.featurestore.query import Query
 from eo_ray.featurestore.schema import Feature
 from eo_ray.featurestore.search import SearchHit, search
-from eo_ray.storage import Workspace, validate_name, workspace
+from eo_ray.storage import Workspace, as_workspace, validate_name
 
 
 class FeatureStore:
     """The feature store of one workspace (``eo.feature_store()``)."""
 
-    def __init__(self, ws: Workspace | None = None) -> None:
-        self.ws = ws or workspace()
+    def __init__(self, ws: Workspace | str | None = None) -> None:
+        self.ws = as_workspace(ws)
         self._meta = MetadataStore(self.ws)
 
     def __repr__(self) -> str:
@@ -204,6 +204,7 @@ class FeatureStore:
         return out
 
 
-def feature_store(home: str | None = None) -> FeatureStore:
-    """The feature store of the workspace ``home`` (default: the current workspace)."""
-    return FeatureStore(Workspace(home) if home is not None else workspace())
+@renamed_keywords(home="ws")
+def feature_store(ws: Workspace | str | None = None) -> FeatureStore:
+    """The feature store of the workspace ``ws`` (default: the current workspace)."""
+    return FeatureStore(ws)

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
         ItemCollection,
         ScanReport,
         SearchResult,
+        get,
         list_catalogs,
         scan,
     )
+    from eo_ray.ingest.catalog import catalogs as list
     from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
     from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
     from eo_ray.ingest.errors import (
@@ -92,6 +94,8 @@ __all__ = [
     "arrow_friendly",
     "band_stats",
     "cloud_mask",
+    "get",
+    "list",
     "list_catalogs",
     "normalize",
     "opensarship_catalog",

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from eo_ray._params import renamed_keywords
 from eo_ray.ingest import _search
 from eo_ray.ingest._gdal import GdalOptions
 from eo_ray.ingest._scan import ScanUnit, expand_paths, plan_units, scan_unit
 from eo_ray.ingest.errors import CatalogNotFoundError, Failure, NoInputError, invalid
 from eo_ray.ingest.item import Item
-from eo_ray.storage import Workspace, validate_name
-from eo_ray.storage import workspace as current_workspace
+from eo_ray.storage import Workspace, as_workspace, validate_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -145,11 +145,12 @@ def scan_items(
     return list(items.values()), failures, len(files)
 
 
+@renamed_keywords(workspace="ws")
 def scan(
     paths: str | Sequence[str],
     catalog: str = DEFAULT_CATALOG,
     *,
-    workspace: Workspace | None = None,
+    ws: Workspace | str | None = None,
     on_progress: Progress | None = None,
 ) -> Catalog:
     """Scan rasters (GeoTIFF/COG, zip archives, s3:// URIs) into the catalog ``catalog``.
@@ -157,7 +158,7 @@ def scan(
     Files that cannot be used are listed with their reason in ``catalog.last_scan``; the
     others are stored. Scanning the same files again updates their items in place.
     """
-    cat = Catalog(catalog, workspace=workspace)
+    cat = Catalog(catalog, ws=ws)
     items, failures, files = scan_items(paths, on_progress=on_progress)
     added, updated = cat.add(items)
     cat.last_scan = ScanReport(files, len(items), added, updated, failures)
@@ -224,9 +225,10 @@ def _schema() -> pa.Schema:
 class Catalog:
     """A named, persistent collection of items in the workspace (a Delta table)."""
 
-    def __init__(self, name: str = DEFAULT_CATALOG, *, workspace: Workspace | None = None) -> None:
+    @renamed_keywords(workspace="ws")
+    def __init__(self, name: str = DEFAULT_CATALOG, *, ws: Workspace | str | None = None) -> None:
         self.name = validate_name(name, "catalog")
-        self.ws = workspace or current_workspace()
+        self.ws = as_workspace(ws)
         self.uri = self.ws.uri("catalogs", self.name, "items")
         self.last_scan: ScanReport | None = None
         self._cache: tuple[int, list[Item]] | None = None
@@ -235,9 +237,10 @@ class Catalog:
         return f"Catalog({self.name!r}, items={len(self) if self.exists() else 0})"
 
     @classmethod
-    def open(cls, name: str = DEFAULT_CATALOG, *, workspace: Workspace | None = None) -> Catalog:
+    @renamed_keywords(workspace="ws")
+    def open(cls, name: str = DEFAULT_CATALOG, *, ws: Workspace | str | None = None) -> Catalog:
         """An existing catalog; a clear error names the known ones otherwise."""
-        cat = cls(name, workspace=workspace)
+        cat = cls(name, ws=ws)
         if not cat.exists():
             known = ", ".join(list_catalogs(cat.ws)) or "none yet"
             raise CatalogNotFoundError(
@@ -368,7 +371,17 @@ def _match_property(item: Item, key: str, wanted: Any) -> bool:
     return False
 
 
-def list_catalogs(ws: Workspace | None = None) -> list[str]:
+def get(name: str = DEFAULT_CATALOG, *, ws: Workspace | str | None = None) -> Catalog:
+    """The existing catalog ``name`` (``eo.ingest.get``, like every stage's ``get``)."""
+    return Catalog.open(name, ws=ws)
+
+
+def catalogs(ws: Workspace | str | None = None) -> list[Catalog]:
+    """Every catalog of the workspace (``eo.ingest.list``, like every stage's ``list``)."""
+    return [Catalog(name, ws=ws) for name in list_catalogs(ws)]
+
+
+def list_catalogs(ws: Workspace | str | None = None) -> list[str]:
     """Names of the catalogs in the workspace."""
-    ws = ws or current_workspace()
+    ws = as_workspace(ws)
     return [n for n in ws.list_dir(ws.uri("catalogs")) if not n.startswith((".", "_"))]

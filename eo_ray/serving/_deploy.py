@@ -224,8 +224,9 @@ def _running_apps() -> dict[str, str]:
         return {}
 
 
-def list_deployments() -> list[tuple[Deployment, str]]:
-    """Every recorded deployment still running on Serve, with its application status."""
+def statuses() -> list[tuple[Deployment, str]]:
+    """Every recorded deployment still running on Serve, with its application status
+    (``eo.serving.list()`` gives the deployments alone)."""
     import eo_ray as eo
 
     eo.init()
@@ -239,9 +240,12 @@ def list_deployments() -> list[tuple[Deployment, str]]:
     return out
 
 
+list_deployments = statuses  # the former name: it lists (deployment, status) pairs
+
+
 def get(name: str) -> Deployment:
     """The running deployment ``name``."""
-    for deployment, _ in list_deployments():
+    for deployment, _ in statuses():
         if deployment.name == name:
             return deployment
     raise DeploymentNotFoundError(

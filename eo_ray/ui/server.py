@@ -26,7 +26,7 @@ def _app_builder(token: str | None, root: str) -> Any:
     def build_app() -> Any:
         from eo_ray.ui.app import create_app
 
-        return create_app(token=token, root=root)
+        return create_app(token=token, ws=root)
 
     return build_app
 
