@@ -48,7 +48,7 @@ def one_of(value: T, allowed: Iterable[object], *, name: str, owner: str, error:
     return value
 
 
-def mode(value: str, *, owner: str, error: type[E], name: str = "mode") -> str:
+def metric_mode(value: str, *, owner: str, error: type[E], name: str = "mode") -> str:
     """A metric direction, ``'max'`` or ``'min'``."""
     return one_of(value, MODES, name=name, owner=owner, error=error)
 

@@ -94,7 +94,7 @@ def test_the_mode_check_names_the_choices_and_the_value() -> None:
         pass
 
     with pytest.raises(BadModeError) as caught:
-        _params.mode("maximum", owner="search", error=BadModeError)
+        _params.metric_mode("maximum", owner="search", error=BadModeError)
     expected = "The 'mode' parameter of search must be one of {'max', 'min'}; got 'maximum'."
     assert str(caught.value) == expected
 

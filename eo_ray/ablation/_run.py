@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from eo_ray._params import invalid, positive_int
-from eo_ray._params import mode as check_mode
+from eo_ray._params import invalid, metric_mode, positive_int
 from eo_ray.ablation._data import DataSource, check_features, check_frame
 from eo_ray.ablation._progress import StudyProgress
 from eo_ray.ablation._result import AblationResult
@@ -40,7 +39,7 @@ def _check(train_fn: Any, study: Any, repeats: Any, metric: Any, mode: Any, work
         _positive(workers, "workers")
     if not isinstance(metric, str) or not metric:
         raise bad("metric", "a non-empty string", metric)
-    check_mode(mode, owner="ablation.run", error=StudyError)
+    metric_mode(mode, owner="ablation.run", error=StudyError)
     study.validate()
 
 

@@ -7,8 +7,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from eo_ray._params import invalid, positive_int
-from eo_ray._params import mode as check_mode
+from eo_ray._params import invalid, metric_mode, positive_int
 from eo_ray.hpo._progress import SearchProgress
 from eo_ray.hpo._result import SearchResult
 from eo_ray.hpo._runtime import actor_options
@@ -54,7 +53,7 @@ def _check(
         positive_int(num_trials, name="num_trials", owner="search", error=SearchConfigError)
     if not isinstance(metric, str) or not metric:
         raise bad("metric", "a non-empty string", metric)
-    check_mode(mode, owner="search", error=SearchConfigError)
+    metric_mode(mode, owner="search", error=SearchConfigError)
     if workers is not None:
         positive_int(workers, name="workers", owner="search", error=SearchConfigError)
     if not isinstance(heartbeat_interval, int | float) or heartbeat_interval < 0:

@@ -8,8 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from eo_ray._params import invalid, of_type, one_of, positive_int
-from eo_ray._params import mode as check_mode
+from eo_ray._params import invalid, metric_mode, of_type, one_of, positive_int
 from eo_ray.storage import validate_name, workspace
 from eo_ray.train._data import as_dataset
 from eo_ray.train._frameworks import FRAMEWORKS
@@ -92,7 +91,7 @@ def fit(
     _check_int("num_workers", num_workers, 1)
     _check_int("checkpoint_every", checkpoint_every, 1)
     _check_int("max_failures", max_failures, 0)
-    check_mode(mode, owner="fit", error=TrainConfigError)
+    metric_mode(mode, owner="fit", error=TrainConfigError)
     if config is not None:
         of_type(config, dict, name="config", owner="fit", error=TrainConfigError)
     strategy_options = impl.validate(strategy_options)
