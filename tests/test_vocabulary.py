@@ -54,7 +54,7 @@ def test_ws_takes_a_workspace_or_a_root(tmp_path) -> None:
     assert eo.feature_store(ws=Workspace(root)).ws.root == Workspace(root).root
     assert eo.ingest.list(ws=root) == []
     assert eo.train.list(ws=root) == []
-    assert eo.experiments.list_experiments(ws=root) == []
+    assert eo.experiments.list(ws=root) == []
 
 
 @pytest.mark.parametrize(
