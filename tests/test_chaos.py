@@ -8,6 +8,7 @@ The processes are found through Ray's state API, as an operator would find them.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
@@ -25,22 +26,30 @@ from eo_ray.hpo import TrialList, TrialStatus
 FEATURES = ["Pclass", "SibSp", "Parch", "Fare"]
 
 
-def _alive_pids(class_prefix: str) -> list[int]:
-    """PIDs of the live actors whose class name starts with ``class_prefix``.
-
-    Ray's state API (``ray.util.state.list_actors``) answers through the dashboard, which
-    ``eo.init`` does not start; without it, the GCS actor table the state API reads is asked.
-    """
-    import ray
+@functools.cache
+def _state_api() -> bool:
+    """Whether Ray's state API answers: it goes through the dashboard, which ``eo.init``
+    does not start."""
     from ray.util.state import list_actors
-    from ray.util.state.exception import ServerUnavailable
 
     try:
-        actors = [
-            (a.class_name, a.pid)
-            for a in list_actors(filters=[("state", "=", "ALIVE")], limit=10_000)
-        ]
-    except ServerUnavailable:
+        list_actors(limit=1, timeout=2)
+    except Exception:  # ServerUnavailable, or a dashboard still starting
+        return False
+    return True
+
+
+def _alive_pids(class_prefix: str) -> list[int]:
+    """PIDs of the live actors whose class name starts with ``class_prefix``: from Ray's state
+    API (``ray.util.state.list_actors``), or, without a dashboard, from the GCS actor table
+    the state API itself reads."""
+    import ray
+    from ray.util.state import list_actors
+
+    if _state_api():
+        alive = list_actors(filters=[("state", "=", "ALIVE")], limit=10_000, timeout=5)
+        actors = [(a.class_name, a.pid) for a in alive]
+    else:
         table = ray._private.state.actors().values()
         actors = [(a["ActorClassName"], a["Pid"]) for a in table if a["State"] == "ALIVE"]
     return [pid for name, pid in actors if name.startswith(class_prefix) and pid]
@@ -110,22 +119,24 @@ def test_a_worker_killed_mid_search_loses_no_trial(ray_session, tmp_path):
 
 # -- training ----------------------------------------------------------------------------------
 def counting_loop(config, data, reporter):
-    """A tiny torch model; each epoch counts the rows its worker saw in a file per rank."""
+    """A tiny torch model; marks each epoch's start (by process), and counts the rows its
+    worker saw in a file per epoch and rank."""
     import torch
 
     model = torch.nn.Linear(len(FEATURES), 2)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     model, opt = reporter.prepare(model, opt)
     for epoch in range(reporter.restore(), config["epochs"]):
+        Path(config["marks"], f"started-{epoch}-{reporter.rank}-{os.getpid()}").touch()
         rows = 0
         for batch in data.iter_batches(32):
-            x = torch.as_tensor(np.asarray(batch["x"], dtype=np.float32))
-            y = torch.as_tensor(np.asarray(batch["y"]), dtype=torch.long)
+            x = torch.tensor(np.array(batch["x"], dtype=np.float32))
+            y = torch.tensor(np.array(batch["y"]), dtype=torch.long)
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(x), y).backward()
             opt.step()
             rows += len(y)
-            time.sleep(0.01)
+            time.sleep(0.05)  # about 0.7 s an epoch: the kill lands mid-epoch
         Path(config["marks"], f"epoch{epoch}-rank{reporter.rank}").write_text(str(rows))
         reporter.report(float(rows), step=epoch, rows=rows)
 
@@ -135,8 +146,12 @@ def test_a_worker_killed_mid_training_loses_no_row(ray_session, tmp_path):
     x, y = df[FEATURES].to_numpy(np.float32), df["Survived"].to_numpy()
     marks = tmp_path / "marks"
     marks.mkdir()
-    epochs = 4
-    with Killer("RayTrainWorker", lambda: (marks / "epoch0-rank1").exists()) as killer:
+    epochs = 3  # killed in epoch 1, after epoch 0's checkpoint: resumed, not restarted
+
+    def in_epoch_1() -> bool:
+        return any(marks.glob("started-1-1-*"))
+
+    with Killer("RayTrainWorker", in_epoch_1) as killer:
         result = eo.train.fit(
             counting_loop,
             num_workers=2,
@@ -147,7 +162,11 @@ def test_a_worker_killed_mid_training_loses_no_row(ray_session, tmp_path):
         )
     assert killer.killed, "no training worker was running to be killed"
     assert [rec["step"] for rec in result.history][-1] == epochs - 1
-    assert any("resumed_from_step" in rec for rec in result.history)
+    first_epoch: dict[str, int] = {}  # process -> the first epoch it ran
+    for mark in marks.glob("started-*"):
+        _, epoch, _, pid = mark.name.split("-")
+        first_epoch[pid] = min(int(epoch), first_epoch.get(pid, epochs))
+    assert sorted(first_epoch.values()) == [0, 0, 1, 1]  # new workers resumed at epoch 1
     last = [int((marks / f"epoch{epochs - 1}-rank{r}").read_text()) for r in (0, 1)]
     assert sum(last) == len(x)
 
