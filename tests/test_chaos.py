@@ -170,7 +170,9 @@ def test_a_worker_killed_mid_training_loses_no_row(ray_session, tmp_path):
         first_epoch[pid] = min(int(epoch), first_epoch.get(pid, epochs))
     assert len(first_epoch) == 4
     last = [int((marks / f"epoch{epochs - 1}-rank{r}").read_text()) for r in (0, 1)]
-    assert sum(last) == len(x)
+    # Ray Train splits the data into equal shards for lock-step all-reduce: the
+    # len(x) % num_workers rows left over are not trained on in any epoch, killed or not.
+    assert sum(last) == len(x) - len(x) % 2
 
 
 # -- serving -----------------------------------------------------------------------------------
