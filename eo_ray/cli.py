@@ -230,7 +230,10 @@ def main() -> None:
     try:
         app()  # standalone: click prints usage errors and exits with their code
     except EoRayError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        # Raised in a Ray task, it comes wrapped with the remote traceback: show the cause only.
+        cause = getattr(exc, "cause", None)
+        message = cause if isinstance(cause, EoRayError) else exc
+        err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -225,3 +225,11 @@ def workspace() -> Workspace:
     if root not in _cache:
         _cache[root] = Workspace(root)
     return _cache[root]
+
+
+def as_workspace(ws: Workspace | str | None) -> Workspace:
+    """The ``ws=`` argument every stage takes: a Workspace, a root URI, or None (this
+    process's workspace)."""
+    if ws is None:
+        return workspace()
+    return ws if isinstance(ws, Workspace) else Workspace(str(ws))

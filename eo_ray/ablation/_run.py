@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from eo_ray._params import invalid, metric_mode, positive_int
 from eo_ray.ablation._data import DataSource, check_features, check_frame
 from eo_ray.ablation._progress import StudyProgress
 from eo_ray.ablation._result import AblationResult
@@ -22,27 +23,23 @@ ENTRY_POINT = "eo_ray.ablation:run"
 
 
 def _positive(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise StudyError(f"{what} must be an integer >= 1; got {value!r}.")
-    return value
+    return positive_int(value, name=what, owner="ablation.run", error=StudyError)
 
 
 def _check(train_fn: Any, study: Any, repeats: Any, metric: Any, mode: Any, workers: Any) -> None:
+    def bad(name: str, expected: str, got: object) -> StudyError:
+        return invalid(StudyError, name, "ablation.run", expected, got)
+
     if not callable(train_fn):
-        raise StudyError(
-            f"train_fn must be a function train_fn(hparams, reporter); got {train_fn!r}."
-        )
+        raise bad("train_fn", "a function train_fn(hparams, reporter)", train_fn)
     if not isinstance(study, AblationStudy):
-        raise StudyError(
-            f"study must be an eo_ray.ablation.AblationStudy; got {type(study).__name__}."
-        )
+        raise bad("study", "an eo_ray.ablation.AblationStudy", type(study).__name__)
     _positive(repeats, "repeats")
     if workers is not None:
         _positive(workers, "workers")
     if not isinstance(metric, str) or not metric:
-        raise StudyError(f"metric must be a non-empty string; got {metric!r}.")
-    if mode not in ("max", "min"):
-        raise StudyError(f"mode must be 'max' or 'min'; got {mode!r}.")
+        raise bad("metric", "a non-empty string", metric)
+    metric_mode(mode, owner="ablation.run", error=StudyError)
     study.validate()
 
 

@@ -37,11 +37,11 @@ if TYPE_CHECKING:
 __getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 
-def list(*, kind: str | None = None, name: str | None = None) -> Any:
+def list(*, kind: str | None = None, name: str | None = None, ws: Any = None) -> Any:
     """Every recorded run, newest first (``eo.experiments.list()``); see list_experiments."""
     from eo_ray.tracking import list_experiments
 
-    return list_experiments(kind=kind, name=name)
+    return list_experiments(kind=kind, name=name, ws=ws)
 
 
 __all__ = [

@@ -17,13 +17,14 @@ from typing import Any
 
 import pyarrow as pa
 
+from eo_ray._params import one_of
 from eo_ray.featurestore import _delta
 from eo_ray.featurestore._duck import connect, quote
 from eo_ray.featurestore._metadata import new_id
 from eo_ray.featurestore._target import WriteTarget
 from eo_ray.featurestore.errors import (
     DataError,
-    FeatureStoreError,
+    InvalidParameterError,
     SchemaError,
     ValidationFailedError,
 )
@@ -150,10 +151,8 @@ def insert(
     statistics: bool | None = None,
 ) -> InsertReport:
     """Insert ``data`` into ``fg`` as one atomic Delta commit (see ``FeatureGroup.insert``)."""
-    if operation not in OPERATIONS:
-        raise FeatureStoreError(f"operation must be one of {OPERATIONS}; got {operation!r}.")
-    if validation not in VALIDATIONS:
-        raise FeatureStoreError(f"validation must be one of {VALIDATIONS}; got {validation!r}.")
+    one_of(operation, OPERATIONS, name="operation", owner="insert", error=InvalidParameterError)
+    one_of(validation, VALIDATIONS, name="validation", owner="insert", error=InvalidParameterError)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     if _is_ray_dataset(data):

@@ -9,6 +9,10 @@ class FeatureStoreError(EoRayError):
     """Base class of the feature store's user errors."""
 
 
+class InvalidParameterError(FeatureStoreError, ValueError):
+    """An argument of a feature-store call has an invalid value."""
+
+
 class NotFoundError(FeatureStoreError, LookupError):
     """A feature group, feature view or training dataset does not exist."""
 

@@ -15,8 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from eo_ray._params import invalid, one_of
 from eo_ray.featurestore._duck import connect, quote
-from eo_ray.featurestore.errors import FeatureStoreError
+from eo_ray.featurestore.errors import InvalidParameterError
 
 EXAMPLES = 5
 
@@ -30,13 +31,11 @@ class Expectation:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.expectation_type not in _RULES:
-            raise FeatureStoreError(
-                f"Unknown expectation type {self.expectation_type!r}; supported: {sorted(_RULES)}."
-            )
+        kind, error = self.expectation_type, InvalidParameterError
+        one_of(kind, _RULES, name="expectation_type", owner="Expectation", error=error)
         needs_column = self.expectation_type != "expect_table_row_count_to_be_between"
         if needs_column and not isinstance(self.kwargs.get("column"), str):
-            raise FeatureStoreError(
+            raise InvalidParameterError(
                 f"Expectation {self.expectation_type} needs kwargs['column'] naming a feature."
             )
 
@@ -54,7 +53,7 @@ class Expectation:
         """Parse the Great Expectations JSON form (``type`` is accepted for GE 1.x)."""
         kind = doc.get("expectation_type") or doc.get("type")
         if not kind:
-            raise FeatureStoreError(f"Expectation {doc!r} has no 'expectation_type'.")
+            raise InvalidParameterError(f"Expectation {doc!r} has no 'expectation_type'.")
         return cls(kind, dict(doc.get("kwargs", {})), dict(doc.get("meta", {})))
 
 
@@ -109,9 +108,8 @@ class ExpectationSuite:
             for item in value:
                 suite.add_expectation(item)
             return suite
-        raise FeatureStoreError(
-            "expectations must be an ExpectationSuite, its JSON form or a list of expectations."
-        )
+        expected = "an ExpectationSuite, its JSON form or a list of expectations"
+        raise invalid(InvalidParameterError, "expectations", "ExpectationSuite", expected, value)
 
 
 @dataclass

@@ -12,7 +12,12 @@ from eo_ray.featurestore import _delta, _write
 from eo_ray.featurestore._metadata import MetadataStore
 from eo_ray.featurestore._retrieval import TableRead
 from eo_ray.featurestore._target import WriteTarget
-from eo_ray.featurestore.errors import FeatureStoreError, NotFoundError, SchemaError
+from eo_ray.featurestore.errors import (
+    InvalidParameterError,
+    NotFoundError,
+    OnlineStoreError,
+    SchemaError,
+)
 from eo_ray.featurestore.expectations import ExpectationSuite, ValidationReport, validate
 from eo_ray.featurestore.online import OnlineStore, decode_row, encode_key
 from eo_ray.featurestore.schema import Feature, Schema, normalise_type
@@ -310,7 +315,7 @@ class FeatureGroup:
     def materialize(self) -> int:
         """Rebuild the online rows from the latest offline table; the number of keys written."""
         if not self.online:
-            raise FeatureStoreError(f"Feature group {self.name!r} is not online (online=False).")
+            raise OnlineStoreError(f"Feature group {self.name!r} is not online (online=False).")
         self.online_store().drop(self.online_table)
         return _write.write_online(self._target, self.read().dataset())
 
@@ -320,7 +325,7 @@ class FeatureGroup:
         for key in keys:
             missing = [k for k in self.primary_key if k not in key]
             if missing:
-                raise FeatureStoreError(
+                raise InvalidParameterError(
                     f"Key {key!r} lacks primary-key columns {missing} of group {self.name!r}."
                 )
             encoded.append(encode_key([key[k] for k in self.primary_key]))
@@ -357,7 +362,7 @@ def new_group_doc(
     """The metadata document of a new feature group version."""
     validate_name(name, "feature group")
     if not primary_key or not all(isinstance(k, str) and k for k in primary_key):
-        raise FeatureStoreError(
+        raise InvalidParameterError(
             f"Feature group {name!r} needs a primary_key: a list of one or more column names."
         )
     return {

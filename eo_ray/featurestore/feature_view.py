@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from eo_ray.featurestore import _delta
 from eo_ray.featurestore._metadata import MetadataStore
-from eo_ray.featurestore.errors import FeatureStoreError, NotFoundError, OnlineStoreError
+from eo_ray.featurestore.errors import InvalidParameterError, NotFoundError, OnlineStoreError
 from eo_ray.featurestore.query import Query
 from eo_ray.featurestore.training import (
     EVENT_TIME,
@@ -80,7 +80,7 @@ class FeatureView:
         seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
         if ranges:
             if EVENT_TIME not in table.column_names:
-                raise FeatureStoreError(
+                raise InvalidParameterError(
                     f"Feature view {self.name!r} has no event time; split by size instead."
                 )
             split = assign_by_time(table[EVENT_TIME], ranges)
@@ -146,7 +146,9 @@ class FeatureView:
         """Record a train/test split: random by ``test_size`` and ``seed`` (the same share of
         each value of column ``stratify``, e.g. the label, when given), or by time ranges."""
         if test_size is None and test_start is None and test_end is None:
-            raise FeatureStoreError("Give test_size=0.2 or time ranges (test_start/test_end).")
+            raise InvalidParameterError(
+                "Give test_size=0.2 or time ranges (test_start/test_end) to train_test_split."
+            )
         if test_size is not None:
             return self._create({"test": test_size}, None, seed, description, stratify)
         ranges = {"train": (train_start, train_end), "test": (test_start, test_end)}

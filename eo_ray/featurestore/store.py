@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from eo_ray._params import invalid, renamed_keywords
 from eo_ray.featurestore._metadata import MetadataStore
-from eo_ray.featurestore.errors import AlreadyExistsError, FeatureStoreError, NotFoundError
+from eo_ray.featurestore.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
 from eo_ray.featurestore.expectations import ExpectationSuite
 from eo_ray.featurestore.feature_group import FeatureGroup, new_group_doc
 from eo_ray.featurestore.feature_view import FeatureView
 from eo_ray.featurestore.query import Query
 from eo_ray.featurestore.schema import Feature
 from eo_ray.featurestore.search import SearchHit, search
-from eo_ray.storage import Workspace, validate_name, workspace
+from eo_ray.storage import Workspace, as_workspace, validate_name
 
 
 class FeatureStore:
     """The feature store of one workspace (``eo.feature_store()``)."""
 
-    def __init__(self, ws: Workspace | None = None) -> None:
-        self.ws = ws or workspace()
+    def __init__(self, ws: Workspace | str | None = None) -> None:
+        self.ws = as_workspace(ws)
         self._meta = MetadataStore(self.ws)
 
     def __repr__(self) -> str:
@@ -54,7 +55,10 @@ class FeatureStore:
         if version is None:
             version = max(existing, default=0) + 1
         elif not isinstance(version, int) or version < 1:
-            raise FeatureStoreError(f"version must be a positive integer; got {version!r}.")
+            expected = "a positive int or None"
+            raise invalid(
+                InvalidParameterError, "version", "create_feature_group", expected, version
+            )
         elif version in existing:
             raise AlreadyExistsError(
                 f"Feature group {name!r} version {version} exists; get it with "
@@ -128,14 +132,19 @@ class FeatureStore:
         """Define a view: ``query``'s features, with ``labels`` held apart for training."""
         validate_name(name, "feature view")
         if not isinstance(query, Query):
-            raise FeatureStoreError(
-                "query must be built from a feature group, e.g. fg.select_all()."
+            expected = "a query built from a feature group, e.g. fg.select_all()"
+            raise invalid(
+                InvalidParameterError,
+                "query",
+                "create_feature_view",
+                expected,
+                type(query).__name__,
             )
         labels = list(labels or [])
         columns = query.plan().columns  # plans it: unknown features and bad joins fail here
         missing = [c for c in [*labels, *(transforms or {})] if c not in columns]
         if missing:
-            raise FeatureStoreError(
+            raise InvalidParameterError(
                 f"Labels/transforms {missing} are not columns of the view's query {columns}."
             )
         existing = self._meta.versions("views", name)
@@ -195,6 +204,7 @@ class FeatureStore:
         return out
 
 
-def feature_store(home: str | None = None) -> FeatureStore:
-    """The feature store of the workspace ``home`` (default: the current workspace)."""
-    return FeatureStore(Workspace(home) if home is not None else workspace())
+@renamed_keywords(home="ws")
+def feature_store(ws: Workspace | str | None = None) -> FeatureStore:
+    """The feature store of the workspace ``ws`` (default: the current workspace)."""
+    return FeatureStore(ws)

@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eo_ray.featurestore.errors import FeatureStoreError, NotFoundError
+from eo_ray._params import invalid, one_of
+from eo_ray.featurestore.errors import InvalidParameterError, NotFoundError
 
 SPLIT, ROW, EVENT_TIME = "__split", "__row", "__event_time"
 TRANSFORMS = ("standard_scaler", "min_max_scaler", "label_encoder")
@@ -31,10 +32,11 @@ def assign_random(
     """
     for name, frac in fractions.items():
         if not 0 < frac < 1:
-            raise FeatureStoreError(f"{name}_size must be between 0 and 1; got {frac!r}.")
+            expected = "a number in (0, 1)"
+            raise invalid(InvalidParameterError, f"{name}_size", "train_test_split", expected, frac)
     counts = {name: round(n * frac) for name, frac in fractions.items()}
     if sum(fractions.values()) >= 1 or (n and sum(counts.values()) >= n):
-        raise FeatureStoreError(
+        raise InvalidParameterError(
             f"Split sizes {fractions} of {n} rows leave nothing to train on; make them smaller."
         )
     labels = np.full(n, "train", dtype=object)
@@ -93,12 +95,17 @@ def fit_transforms(train: pa.Table, transforms: dict[str, str]) -> dict[str, dic
     """Fit each transform on the training split; the parameters are stored with the dataset."""
     fitted = {}
     for col, kind in transforms.items():
-        if kind not in TRANSFORMS:
-            raise FeatureStoreError(
-                f"Unknown transform {kind!r} for {col!r}; use one of {TRANSFORMS}."
-            )
+        one_of(
+            kind,
+            TRANSFORMS,
+            name=f"transforms[{col!r}]",
+            owner="create_feature_view",
+            error=InvalidParameterError,
+        )
         if col not in train.column_names:
-            raise FeatureStoreError(f"Transform of {col!r}: no such column in the feature view.")
+            raise InvalidParameterError(
+                f"Transform of {col!r}: no such column in the feature view."
+            )
         values = train[col]
         if kind == "label_encoder":
             classes = sorted(v for v in pc.unique(values).to_pylist() if v is not None)
@@ -164,7 +171,7 @@ class SplitData:
             c for c in x.columns if not np.issubdtype(x[c].dtype, np.number) and x[c].dtype != bool
         ]
         if bad:
-            raise FeatureStoreError(
+            raise InvalidParameterError(
                 f"Features {bad} are not numeric; encode them with transforms="
                 "{'col': 'label_encoder'} or select numeric features for tensors."
             )

@@ -7,8 +7,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from eo_ray._params import invalid
 from eo_ray.hpo._timeline import Timeline
 from eo_ray.hpo._trial import TrialStatus, TrialView, better
+from eo_ray.hpo.errors import SearchConfigError
 from eo_ray.storage import Workspace
 
 
@@ -112,7 +114,8 @@ class SearchResult:
 
         folder = folder or self.artifacts_uri
         if folder is None:
-            raise ValueError("No folder given and the search has no artifacts folder.")
+            expected = "a folder (this search has no artifacts folder)"
+            raise invalid(SearchConfigError, "folder", "SearchResult.plot", expected, folder)
         starts = [t.started_at for t in self.trials if t.started_at is not None]
         origin = min(starts) if starts else 0.0
         fig1, ax1 = plt.subplots(figsize=(8, 5))

@@ -14,6 +14,7 @@ from typing import Any
 
 import cloudpickle
 
+from eo_ray._params import invalid
 from eo_ray.hpo._reporter import TrainFn, TrialOutcome
 from eo_ray.hpo._state import SearchState
 from eo_ray.hpo._trial import TrialSpec, TrialStatus
@@ -27,9 +28,8 @@ def actor_options(resources: Mapping[str, float]) -> dict[str, Any]:
     resources = dict(resources)
     for key, value in resources.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise SearchConfigError(
-                f"resources_per_worker[{key!r}] must be a number >= 0; got {value!r}."
-            )
+            name = f"resources_per_worker[{key!r}]"
+            raise invalid(SearchConfigError, name, "search", "a number >= 0", value)
     options: dict[str, Any] = {
         "num_cpus": resources.pop("CPU", 1),
         "num_gpus": resources.pop("GPU", 0),

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from eo_ray._params import invalid, metric_mode, positive_int
 from eo_ray.hpo._progress import SearchProgress
 from eo_ray.hpo._result import SearchResult
 from eo_ray.hpo._runtime import actor_options
@@ -41,32 +42,25 @@ def _check(
     max_retries: Any,
     fixed: bool,
 ) -> None:
+    def bad(name: str, expected: str, got: object) -> SearchConfigError:
+        return invalid(SearchConfigError, name, "search", expected, got)
+
     if not callable(train_fn):
-        raise SearchConfigError(
-            f"train_fn must be a function train_fn(hparams, reporter); got {train_fn!r}."
-        )
+        raise bad("train_fn", "a function train_fn(hparams, reporter)", train_fn)
     if not isinstance(space, SearchSpace) and not (space is None and fixed):
-        raise SearchConfigError(
-            f"space must be an eo_ray.hpo.SearchSpace; got {type(space).__name__}."
-        )
-    if num_trials is not None and (
-        isinstance(num_trials, bool) or not isinstance(num_trials, int) or num_trials < 1
-    ):
-        raise SearchConfigError(f"num_trials must be an integer >= 1; got {num_trials!r}.")
+        raise bad("space", "an eo_ray.hpo.SearchSpace", type(space).__name__)
+    if num_trials is not None:
+        positive_int(num_trials, name="num_trials", owner="search", error=SearchConfigError)
     if not isinstance(metric, str) or not metric:
-        raise SearchConfigError(f"metric must be a non-empty string; got {metric!r}.")
-    if mode not in ("max", "min"):
-        raise SearchConfigError(f"mode must be 'max' or 'min'; got {mode!r}.")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise SearchConfigError(f"workers must be an integer >= 1 or None; got {workers!r}.")
+        raise bad("metric", "a non-empty string", metric)
+    metric_mode(mode, owner="search", error=SearchConfigError)
+    if workers is not None:
+        positive_int(workers, name="workers", owner="search", error=SearchConfigError)
     if not isinstance(heartbeat_interval, int | float) or heartbeat_interval < 0:
-        raise SearchConfigError(
-            f"heartbeat_interval must be a number of seconds >= 0; got {heartbeat_interval!r}."
-        )
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise SearchConfigError(f"max_retries must be an integer >= 0; got {max_retries!r}.")
+        raise bad("heartbeat_interval", "a number of seconds >= 0", heartbeat_interval)
+    positive_int(
+        max_retries, name="max_retries", owner="search", error=SearchConfigError, minimum=0
+    )
 
 
 def _resumable(name: str, kind: str) -> ExperimentRecord | None:
@@ -168,9 +162,8 @@ def search(
         or not isinstance(trial_timeout, int | float)
         or trial_timeout <= 0
     ):
-        raise SearchConfigError(
-            f"trial_timeout must be a number of seconds > 0 or None; got {trial_timeout!r}."
-        )
+        expected = "a number of seconds > 0 or None"
+        raise invalid(SearchConfigError, "trial_timeout", "search", expected, trial_timeout)
     rule = make_stopping_rule(early_stopping)
     if num_trials is None:
         if not isinstance(opt, GridSearch):

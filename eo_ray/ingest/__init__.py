@@ -20,7 +20,16 @@ if TYPE_CHECKING:
     from eo_ray.ingest._blocks import arrow_friendly
     from eo_ray.ingest._cube import read_cube
     from eo_ray.ingest._sample import SamplesOutsideWarning, sample
-    from eo_ray.ingest.catalog import Catalog, ScanReport, SearchResult, list_catalogs, scan
+    from eo_ray.ingest.catalog import (
+        Catalog,
+        ItemCollection,
+        ScanReport,
+        SearchResult,
+        get,
+        list_catalogs,
+        scan,
+    )
+    from eo_ray.ingest.catalog import catalogs as list
     from eo_ray.ingest.chips import ChipOptions, ChipReader, ChipRecord, read_chips
     from eo_ray.ingest.commands import CommandResult, CommandResults, run_command
     from eo_ray.ingest.errors import (
@@ -50,10 +59,13 @@ if TYPE_CHECKING:
         band_stats,
         cloud_mask,
         normalize,
+        reproject,
         reproject_chips,
+        spectral_index,
         to_db,
+        to_decibel,
     )
-    from eo_ray.ingest.products import Product, products, register
+    from eo_ray.ingest.products import Product, products, register, register_product
     from eo_ray.ingest.temporal import Composite, Interpolate
     from eo_ray.ingest.temporal import composite_cube as composite
     from eo_ray.ingest.temporal import interpolate_cube as interpolate
@@ -79,6 +91,7 @@ __all__ = [
     "Interpolate",
     "InvalidOptionError",
     "Item",
+    "ItemCollection",
     "NoInputError",
     "Normalize",
     "NothingReadableError",
@@ -94,7 +107,9 @@ __all__ = [
     "band_stats",
     "cloud_mask",
     "composite",
+    "get",
     "interpolate",
+    "list",
     "list_catalogs",
     "normalize",
     "opensarship_catalog",
@@ -104,9 +119,13 @@ __all__ = [
     "read_chips",
     "read_cube",
     "register",
+    "register_product",
+    "reproject",
     "reproject_chips",
     "run_command",
     "sample",
     "scan",
+    "spectral_index",
     "to_db",
+    "to_decibel",
 ]

@@ -104,8 +104,11 @@ def parse_datetime(text: str, fmt: str) -> str:
 REGISTRY: list[type[Product]] = []  # registered products, most specific first
 
 
-def register(product: type[Product]) -> type[Product]:
+def register_product(product: type[Product]) -> type[Product]:
     """Add a product class to the ones the scanner tries (most specific first); a decorator."""
     if product not in REGISTRY:
         REGISTRY.insert(0, product)
     return product
+
+
+register = register_product  # the former name (eo.models.register registers models)

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from eo_ray._params import renamed_keywords
 from eo_ray.ingest import _search
 from eo_ray.ingest._gdal import GdalOptions
 from eo_ray.ingest._scan import ScanUnit, expand_paths, plan_units, scan_unit
 from eo_ray.ingest.errors import CatalogNotFoundError, Failure, NoInputError, invalid
 from eo_ray.ingest.item import Item
-from eo_ray.storage import Workspace, validate_name
-from eo_ray.storage import workspace as current_workspace
+from eo_ray.storage import Workspace, as_workspace, validate_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,8 +55,9 @@ class ScanReport:
 
 
 @dataclass
-class SearchResult:
-    """Items matching a search, best first when a text query ranked them."""
+class ItemCollection:
+    """Items matching a search, best first when a text query ranked them (a STAC item
+    collection; ``SearchResult`` is its former name, kept as an alias for one release)."""
 
     items: list[Item]
     scores: list[float] | None = None
@@ -95,6 +96,9 @@ class SearchResult:
                 }
             )
         return pd.DataFrame(rows)
+
+
+SearchResult = ItemCollection  # the former name (hpo.SearchResult is a search's result)
 
 
 def _ensure_ray() -> None:
@@ -159,11 +163,12 @@ def scan_items(
     return list(items.values()), failures, len(files)
 
 
+@renamed_keywords(workspace="ws")
 def scan(
     paths: str | Sequence[str],
     catalog: str = DEFAULT_CATALOG,
     *,
-    workspace: Workspace | None = None,
+    ws: Workspace | str | None = None,
     on_progress: Progress | None = None,
 ) -> Catalog:
     """Scan rasters (GeoTIFF/COG, zip archives, s3:// URIs) into the catalog ``catalog``.
@@ -173,7 +178,7 @@ def scan(
     name tells are stored undated and listed in ``catalog.last_scan.undated``. Scanning the
     same files again updates their items in place.
     """
-    cat = Catalog(catalog, workspace=workspace)
+    cat = Catalog(catalog, ws=ws)
     items, failures, files = scan_items(paths, on_progress=on_progress)
     added, updated = cat.add(items)
     undated = sorted(i.href for i in items if i.datetime is None)
@@ -241,9 +246,10 @@ def _schema() -> pa.Schema:
 class Catalog:
     """A named, persistent collection of items in the workspace (a Delta table)."""
 
-    def __init__(self, name: str = DEFAULT_CATALOG, *, workspace: Workspace | None = None) -> None:
+    @renamed_keywords(workspace="ws")
+    def __init__(self, name: str = DEFAULT_CATALOG, *, ws: Workspace | str | None = None) -> None:
         self.name = validate_name(name, "catalog")
-        self.ws = workspace or current_workspace()
+        self.ws = as_workspace(ws)
         self.uri = self.ws.uri("catalogs", self.name, "items")
         self.last_scan: ScanReport | None = None
         self._cache: tuple[int, list[Item]] | None = None
@@ -252,9 +258,10 @@ class Catalog:
         return f"Catalog({self.name!r}, items={len(self) if self.exists() else 0})"
 
     @classmethod
-    def open(cls, name: str = DEFAULT_CATALOG, *, workspace: Workspace | None = None) -> Catalog:
+    @renamed_keywords(workspace="ws")
+    def open(cls, name: str = DEFAULT_CATALOG, *, ws: Workspace | str | None = None) -> Catalog:
         """An existing catalog; a clear error names the known ones otherwise."""
-        cat = cls(name, workspace=workspace)
+        cat = cls(name, ws=ws)
         if not cat.exists():
             known = ", ".join(list_catalogs(cat.ws)) or "none yet"
             raise CatalogNotFoundError(
@@ -337,7 +344,7 @@ class Catalog:
         *,
         limit: int | None = None,
         **properties: Any,
-    ) -> SearchResult:
+    ) -> ItemCollection:
         """Items intersecting ``bbox`` (WGS84) and ``datetime``, matching ``text`` and properties.
 
         ``datetime`` is an ISO date, a ``"start/end"`` range (``..`` open-ended) or a pair;
@@ -362,13 +369,13 @@ class Catalog:
             if all(_match_property(item, k, v) for k, v in properties.items()):
                 candidates.append(item)
         if not text:
-            return SearchResult(candidates[:limit] if limit else candidates)
+            return ItemCollection(candidates[:limit] if limit else candidates)
         scores = _search.TextIndex([i.search_text() for i in candidates]).score(text)
         ranked = sorted(
             ((s, i) for s, i in zip(scores, candidates, strict=True) if s > 0),
             key=lambda pair: -pair[0],
         )[:limit]
-        return SearchResult([i for _, i in ranked], [s for s, _ in ranked])
+        return ItemCollection([i for _, i in ranked], [s for s, _ in ranked])
 
 
 def _match_property(item: Item, key: str, wanted: Any) -> bool:
@@ -385,7 +392,17 @@ def _match_property(item: Item, key: str, wanted: Any) -> bool:
     return False
 
 
-def list_catalogs(ws: Workspace | None = None) -> list[str]:
+def get(name: str = DEFAULT_CATALOG, *, ws: Workspace | str | None = None) -> Catalog:
+    """The existing catalog ``name`` (``eo.ingest.get``, like every stage's ``get``)."""
+    return Catalog.open(name, ws=ws)
+
+
+def catalogs(ws: Workspace | str | None = None) -> list[Catalog]:
+    """Every catalog of the workspace (``eo.ingest.list``, like every stage's ``list``)."""
+    return [Catalog(name, ws=ws) for name in list_catalogs(ws)]
+
+
+def list_catalogs(ws: Workspace | str | None = None) -> list[str]:
     """Names of the catalogs in the workspace."""
-    ws = ws or current_workspace()
+    ws = as_workspace(ws)
     return [n for n in ws.list_dir(ws.uri("catalogs")) if not n.startswith((".", "_"))]

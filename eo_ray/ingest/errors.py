@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from eo_ray import _params
 from eo_ray.errors import EoRayError
 
 
@@ -53,7 +54,5 @@ class Failure:
 
 
 def invalid(name: str, owner: str, expected: str, got: object) -> InvalidOptionError:
-    """The one message shape of every bad argument (after scikit-learn's parameter checks)."""
-    return InvalidOptionError(
-        f"The {name!r} parameter of {owner} must be {expected}. Got {got!r} instead."
-    )
+    """A bad argument of an ingest function, in the one message shape of ``eo_ray._params``."""
+    return _params.invalid(InvalidOptionError, name, owner, expected, got)

@@ -360,8 +360,8 @@ class Reproject:
         return arrow_friendly(batch)
 
 
-def to_db(ds: ray.data.Dataset, floor: float = 1e-10) -> ray.data.Dataset:
-    """SAR chips from linear power to dB."""
+def to_decibel(ds: ray.data.Dataset, floor: float = 1e-10) -> ray.data.Dataset:
+    """SAR chips from linear power to dB (:class:`ToDecibel` over ``ds``)."""
     return ds.map_batches(ToDecibel(floor), batch_format="numpy")
 
 
@@ -370,10 +370,10 @@ def normalize(ds: ray.data.Dataset, stats: BandStats | None = None) -> ray.data.
     return ds.map_batches(Normalize(stats or band_stats(ds)), batch_format="numpy")
 
 
-def add_index(
+def spectral_index(
     ds: ray.data.Dataset, name: str, bands: Mapping[str, str] | None = None
 ) -> ray.data.Dataset:
-    """Add a spectral index column (``ndvi``, ``ndwi``, ...)."""
+    """Add a spectral index column (``ndvi``, ``ndwi``, ...: :class:`SpectralIndex` over ``ds``)."""
     return ds.map_batches(SpectralIndex(name, bands), batch_format="numpy")
 
 
@@ -384,11 +384,18 @@ def cloud_mask(
     return ds.map_batches(CloudMask(qa_band, apply=apply, drop_qa=drop_qa), batch_format="numpy")
 
 
-def reproject_chips(
+def reproject(
     ds: ray.data.Dataset, crs: str, resolution: float | None = None, resampling: str = "bilinear"
 ) -> ray.data.Dataset:
-    """Warp chips to a target CRS and resolution."""
+    """Warp chips to a target CRS and resolution (:class:`Reproject` over ``ds``)."""
     return ds.map_batches(Reproject(crs, resolution, resampling), batch_format="numpy")
+
+
+# Former names of the functions, kept for one release: each transform has one name, as a
+# class for ``map_batches`` and as a function over a Dataset.
+to_db = to_decibel
+add_index = spectral_index
+reproject_chips = reproject
 
 
 __all__: Sequence[str] = [
@@ -404,6 +411,9 @@ __all__: Sequence[str] = [
     "cloud_mask",
     "normalize",
     "qa_cloud_mask",
+    "reproject",
     "reproject_chips",
+    "spectral_index",
     "to_db",
+    "to_decibel",
 ]

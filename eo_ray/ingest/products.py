@@ -8,9 +8,17 @@ properties that name (and any sidecar metadata file) tells.
 from __future__ import annotations
 
 from eo_ray.ingest import _sensors  # noqa: F401 - registers the built-in sensors
-from eo_ray.ingest._product import REGISTRY, Product, parse_datetime, register
+from eo_ray.ingest._product import REGISTRY, Product, parse_datetime, register, register_product
 
-__all__ = ["Product", "identify", "parse_datetime", "product_by_name", "products", "register"]
+__all__ = [
+    "Product",
+    "identify",
+    "parse_datetime",
+    "product_by_name",
+    "products",
+    "register",
+    "register_product",
+]
 
 
 def products() -> list[type[Product]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eo_ray import _params
 from eo_ray.errors import EoRayError
 
 
@@ -22,7 +23,5 @@ class MapFailedError(MappingError):
 
 
 def invalid(name: str, expected: str, got: object) -> MappingInputError:
-    """The one message shape of a bad argument of ``eo.mapping.predict``."""
-    return MappingInputError(
-        f"The {name!r} parameter of predict must be {expected}. Got {got!r} instead."
-    )
+    """A bad argument of ``eo.mapping.predict``, in the one message shape of ``eo_ray._params``."""
+    return _params.invalid(MappingInputError, name, "predict", expected, got)

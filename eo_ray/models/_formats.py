@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from eo_ray._params import choices, invalid
 from eo_ray.models.errors import ModelFormatError
 
 
@@ -169,6 +170,5 @@ def get_format(framework: str) -> ModelFormat:
     try:
         return FORMATS[framework]()
     except (KeyError, TypeError):
-        raise ModelFormatError(
-            f"framework must be one of {sorted(FORMATS)}; got {framework!r}."
-        ) from None
+        expected = f"one of {choices(FORMATS)}"
+        raise invalid(ModelFormatError, "framework", "register", expected, framework) from None

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from eo_ray._params import invalid, one_of
 from eo_ray.models.errors import ModelFormatError
 
 INPUTS = ("pixel", "series", "chip")
@@ -132,10 +133,7 @@ class Signature:
         dates: int | None = None,
     ) -> Signature:
         """Validate the signature arguments of :func:`eo_ray.models.register`."""
-        if input not in INPUTS:
-            raise ModelFormatError(
-                f"The 'input' parameter of register must be one of {set(INPUTS)}; got {input!r}."
-            )
+        one_of(input, INPUTS, name="input", owner="register", error=ModelFormatError)
         if classes is None or isinstance(classes, str) or len(classes) < 2:
             raise ModelFormatError(
                 f"A model registered with input={input!r} needs classes=[...], the names of "
@@ -161,7 +159,7 @@ class Signature:
                     f"Give one colour per class: {len(names)} classes, {len(colors)} colours."
                 )
         if dates is not None and (not isinstance(dates, int) or dates < 1):
-            raise ModelFormatError(f"'dates' must be a positive number of dates; got {dates!r}.")
+            raise invalid(ModelFormatError, "dates", "register", "a positive int", dates)
         return cls(input, names, bands, pre, colors, dates)  # type: ignore[arg-type]
 
     @property

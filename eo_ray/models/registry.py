@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from eo_ray._params import metric_mode
 from eo_ray.models._formats import get_format
 from eo_ray.models._signature import InputKind, Signature
 from eo_ray.models.errors import MetricNotFoundError, ModelFormatError, ModelNotFoundError
@@ -257,8 +258,7 @@ def list_versions(name: str | None = None) -> list[ModelVersion]:
 
 def best(name: str, metric: str = "accuracy", mode: str = "max") -> ModelVersion:
     """The version of ``name`` with the best ``metric`` (``mode`` "max" or "min"; ties: newest)."""
-    if mode not in ("max", "min"):
-        raise ModelFormatError(f"mode must be 'max' or 'min'; got {mode!r}.")
+    metric_mode(mode, owner="models.best", error=ModelFormatError)
     versions = list_versions(name)
     if not versions:
         get(name)  # raises ModelNotFoundError with the standard message

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eo_ray._params import invalid
 from eo_ray.monitoring import _alerts
 from eo_ray.monitoring._requests import requests
 from eo_ray.monitoring.errors import NoRequestsError, ReferenceDataError
@@ -188,7 +189,8 @@ def drift(
     the share of drifted features reaches ``drift_share`` or the predictions drift.
     """
     if not 0 < drift_share <= 1:
-        raise ReferenceDataError(f"drift_share must be in (0, 1]; got {drift_share!r}.")
+        expected = "a number in (0, 1]"
+        raise invalid(ReferenceDataError, "drift_share", "drift", expected, drift_share)
     if isinstance(window, dt.timedelta):
         since = window
     log = requests(name, since=since, until=until, status=200)

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from eo_ray.pipelines._execute import StepContext
     from eo_ray.pipelines._record import RunRecord, StepStatus
     from eo_ray.pipelines._runner import PipelineRun, get_run, list_runs, run
+    from eo_ray.pipelines._runner import get_run as get
+    from eo_ray.pipelines._runner import list_runs as list
     from eo_ray.pipelines._step import Step
     from eo_ray.pipelines._triggers import load_pipeline, on_alert, run_every
     from eo_ray.pipelines.errors import (
@@ -48,7 +50,9 @@ __all__ = [
     "StepContext",
     "StepFailedError",
     "StepStatus",
+    "get",
     "get_run",
+    "list",
     "list_runs",
     "load_pipeline",
     "on_alert",

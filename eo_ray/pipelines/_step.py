@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from eo_ray._params import invalid
 from eo_ray.pipelines.errors import PipelineDefinitionError
 from eo_ray.storage import validate_name
 
@@ -42,7 +43,8 @@ class Step:
                 f"Step {self.name!r}: retries and backoff_s must be >= 0 and backoff_factor >= 1."
             )
         if self.timeout_s is not None and self.timeout_s <= 0:
-            raise PipelineDefinitionError(f"Step {self.name!r}: timeout_s must be positive.")
+            owner, expected = f"step {self.name!r}", "a positive number of seconds or None"
+            raise invalid(PipelineDefinitionError, "timeout_s", owner, expected, self.timeout_s)
         if self.fn is not None:
             params = inspect.signature(self.fn).parameters
             accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eo_ray._params import invalid
 from eo_ray.pipelines._dag import Pipeline
 from eo_ray.pipelines._runner import PipelineRun
 from eo_ray.pipelines.errors import PipelineDefinitionError
@@ -44,7 +45,8 @@ def run_every(
     or as soon as it finished if it took longer.
     """
     if interval_s <= 0:
-        raise PipelineDefinitionError("interval_s must be positive.")
+        expected = "a positive number of seconds"
+        raise invalid(PipelineDefinitionError, "interval_s", "run_every", expected, interval_s)
     stop = stop or threading.Event()
     runs: list[PipelineRun] = []
     while not stop.is_set() and (times is None or len(runs) < times):

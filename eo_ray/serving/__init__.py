@@ -18,7 +18,7 @@ from eo_ray import _lazy
 
 if TYPE_CHECKING:
     from eo_ray.models import InputSpec
-    from eo_ray.serving._deploy import deploy, get, list_deployments, undeploy
+    from eo_ray.serving._deploy import deploy, get, list_deployments, statuses, undeploy
     from eo_ray.serving.client import Deployment
     from eo_ray.serving.errors import (
         DeploymentConfigError,
@@ -32,9 +32,9 @@ __getattr__, __dir__ = _lazy.attach(__name__, __file__)
 
 def list() -> list[Deployment]:
     """The running deployments."""
-    from eo_ray.serving._deploy import list_deployments
+    from eo_ray.serving._deploy import statuses
 
-    return [deployment for deployment, _ in list_deployments()]
+    return [deployment for deployment, _ in statuses()]
 
 
 __all__ = [
@@ -48,5 +48,6 @@ __all__ = [
     "get",
     "list",
     "list_deployments",
+    "statuses",
     "undeploy",
 ]

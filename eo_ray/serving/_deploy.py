@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from typing import Any
 
+from eo_ray._params import in_range, invalid, positive_int
 from eo_ray.serving._server import ModelServer, ServerConfig
 from eo_ray.serving.client import Deployment
 from eo_ray.serving.errors import DeploymentConfigError, DeploymentNotFoundError
@@ -81,9 +82,8 @@ def _check_counts(min_replicas: int, max_replicas: int, batch_size: int | None) 
             f"({min_replicas})."
         )
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise DeploymentConfigError(
-            f"batch_size must be a positive integer or None; got {batch_size!r}."
-        )
+        expected = "a positive int or None"
+        raise invalid(DeploymentConfigError, "batch_size", "deploy", expected, batch_size)
 
 
 def ensure_serve(host: str | None = None, port: int | None = None) -> tuple[str, int]:
@@ -169,18 +169,14 @@ def deploy(
     mv = _resolve_version(model, version, metric)
     name = validate_name(name or model, "deployment")
     _check_counts(min_replicas, max_replicas, batch_size)
+    error = DeploymentConfigError
     if auth_token is not None and (not isinstance(auth_token, str) or not auth_token):
-        raise DeploymentConfigError("auth_token must be a non-empty string or None.")
-    if isinstance(batch_wait_s, bool) or not (
-        isinstance(batch_wait_s, int | float) and 0 <= batch_wait_s <= 1
-    ):
-        raise DeploymentConfigError(
-            f"batch_wait_s must be a number of seconds in [0, 1]; got {batch_wait_s!r}."
-        )
-    if max_instances < 1 or max_body_bytes < 1:
-        raise DeploymentConfigError("max_instances and max_body_bytes must be positive.")
+        raise invalid(error, "auth_token", "deploy", "a non-empty string or None", auth_token)
+    in_range(batch_wait_s, 0, 1, name="batch_wait_s", owner="deploy", error=error)
+    positive_int(max_instances, name="max_instances", owner="deploy", error=error)
+    positive_int(max_body_bytes, name="max_body_bytes", owner="deploy", error=error)
     if isinstance(num_cpus, bool) or not (isinstance(num_cpus, int | float) and num_cpus >= 0):
-        raise DeploymentConfigError(f"num_cpus must be a number >= 0; got {num_cpus!r}.")
+        raise invalid(error, "num_cpus", "deploy", "a number >= 0", num_cpus)
     view = _view_ref(feature_view)
     host, port = ensure_serve(host, port)
     ws = workspace()
@@ -224,8 +220,9 @@ def _running_apps() -> dict[str, str]:
         return {}
 
 
-def list_deployments() -> list[tuple[Deployment, str]]:
-    """Every recorded deployment still running on Serve, with its application status."""
+def statuses() -> list[tuple[Deployment, str]]:
+    """Every recorded deployment still running on Serve, with its application status
+    (``eo.serving.list()`` gives the deployments alone)."""
     import eo_ray as eo
 
     eo.init()
@@ -239,9 +236,12 @@ def list_deployments() -> list[tuple[Deployment, str]]:
     return out
 
 
+list_deployments = statuses  # the former name: it lists (deployment, status) pairs
+
+
 def get(name: str) -> Deployment:
     """The running deployment ``name``."""
-    for deployment, _ in list_deployments():
+    for deployment, _ in statuses():
         if deployment.name == name:
             return deployment
     raise DeploymentNotFoundError(

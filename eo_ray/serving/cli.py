@@ -75,9 +75,9 @@ def deploy_cmd(
 @app.command("list")
 def list_cmd(as_json: JsonOpt = False) -> None:
     """Running deployments."""
-    from eo_ray.serving import list_deployments
+    from eo_ray.serving import statuses
 
-    rows = list_deployments()
+    rows = statuses()
     if as_json:
         emit_json([{**dep.to_dict(), "status": status} for dep, status in rows])
         return

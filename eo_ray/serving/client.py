@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from eo_ray.serving.errors import PredictionRequestError
+
+# eo-ray's replicas answer every request they handle (4xx for bad ones, never a 5xx): a 5xx
+# comes from Serve itself, e.g. a replica that died mid-request, and the call is retried on a
+# live replica (predictions are pure; each answered request is logged once, by its replica).
+RETRY_STATUS = frozenset({500, 502, 503, 504})
+RETRIES = 3
+RETRY_WAIT_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,9 @@ class Deployment:
     ) -> dict[str, Any]:
         """POST ``instances`` and return the JSON answer (``predictions``, ``model``, ``version``).
 
-        A refused request raises :class:`PredictionRequestError` with the server's message.
+        A refused request raises :class:`PredictionRequestError` with the server's message;
+        one that Serve could not complete (a 5xx, e.g. its replica died) is retried on another
+        replica, up to ``RETRIES`` times.
         """
         data = json.dumps({"instances": _plain(instances)}).encode()
         return self._call("predict", data, token, timeout)
@@ -53,15 +63,25 @@ class Deployment:
         if not url.startswith(("http://", "https://")):
             raise PredictionRequestError(400, f"{self.url!r} is not an http(s) URL.")
         req = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - checked
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
+        attempt = 0
+        while True:
             try:
-                message = json.loads(exc.read()).get("error", exc.reason)
-            except (ValueError, AttributeError):
-                message = str(exc.reason)
-            raise PredictionRequestError(exc.code, message) from None
+                with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+                    return json.loads(resp.read())
+            except urllib.error.HTTPError as exc:
+                if exc.code not in RETRY_STATUS or attempt == RETRIES:
+                    raise _refused(exc) from None
+            attempt += 1
+            time.sleep(RETRY_WAIT_S * attempt)
+
+
+def _refused(exc: urllib.error.HTTPError) -> PredictionRequestError:
+    """The server's answer to a refused request, with its message."""
+    try:
+        message = json.loads(exc.read()).get("error", exc.reason)
+    except (ValueError, AttributeError):
+        message = str(exc.reason)
+    return PredictionRequestError(exc.code, message)
 
 
 def _plain(instances: Any) -> Any:

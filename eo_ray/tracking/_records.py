@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from eo_ray.storage import Workspace, validate_name, workspace
+from eo_ray._params import renamed_keywords
+from eo_ray.storage import Workspace, as_workspace, validate_name
 from eo_ray.tracking._code import dumps_by_value
 from eo_ray.tracking._identity import (
     SOURCE_HASH_ATTR,
@@ -131,7 +132,7 @@ class Run:
 
     def record(self) -> ExperimentRecord:
         """The record as stored now."""
-        return get(self.id, root=self.root)
+        return get(self.id, ws=self.root)
 
     def log_trial(self, trial_id: int | str, **data: Any) -> None:
         """Write (or overwrite) the trial ``trial_id``: its params, metrics, status, ..."""
@@ -174,6 +175,7 @@ def _new_id(kind: str) -> str:
     return f"{kind}-{stamp}-{uuid.uuid4().hex[:6]}"
 
 
+@renamed_keywords(root="ws")
 def start(
     name: str,
     kind: str,
@@ -183,7 +185,7 @@ def start(
     dataset: Any = None,
     entry_point: str | None = None,
     call: dict[str, Any] | None = None,
-    root: str | None = None,
+    ws: Workspace | str | None = None,
 ) -> Run:
     """Open a new record of a ``kind`` run (``launch``, ``hpo``, ``ablation``, ``train``...).
 
@@ -199,7 +201,7 @@ def start(
     """
     validate_name(name, "experiment")
     validate_name(kind, "experiment kind")
-    ws = Workspace(root) if root is not None else workspace()
+    ws = as_workspace(ws)
     run_id = _new_id(kind)
     run = Run(ws.root, run_id)
     data = {
@@ -268,10 +270,11 @@ def load_call(record: ExperimentRecord) -> dict[str, Any]:
     return _load_pickle(record, "call.pkl") or {}
 
 
-def get(experiment_id: str, *, root: str | None = None) -> ExperimentRecord:
+@renamed_keywords(root="ws")
+def get(experiment_id: str, *, ws: Workspace | str | None = None) -> ExperimentRecord:
     """The record with ``experiment_id``; ExperimentNotFoundError when there is none."""
     validate_name(experiment_id, "experiment id")
-    ws = Workspace(root) if root is not None else workspace()
+    ws = as_workspace(ws)
     uri = ws.uri(STORE, experiment_id, "record.json")
     if not ws.exists(uri):
         raise ExperimentNotFoundError(
@@ -281,11 +284,12 @@ def get(experiment_id: str, *, root: str | None = None) -> ExperimentRecord:
     return ExperimentRecord.from_dict(ws.read_json(uri), ws.root)
 
 
+@renamed_keywords(root="ws")
 def list_experiments(
-    *, kind: str | None = None, name: str | None = None, root: str | None = None
+    *, kind: str | None = None, name: str | None = None, ws: Workspace | str | None = None
 ) -> list[ExperimentRecord]:
     """Every recorded run (newest first), optionally only of one ``kind`` or ``name``."""
-    ws = Workspace(root) if root is not None else workspace()
+    ws = as_workspace(ws)
     records = []
     for entry in ws.list_dir(ws.uri(STORE)):
         uri = ws.uri(STORE, entry, "record.json")

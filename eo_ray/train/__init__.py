@@ -19,8 +19,11 @@ if TYPE_CHECKING:
         TrainConfigError,
         TrainError,
         TrainLoopError,
+        TrainUsageError,
     )
     from eo_ray.train.result import TrainResult, list_runs, load_run
+    from eo_ray.train.result import list_runs as list
+    from eo_ray.train.result import load_run as get
     from eo_ray.train.strategy import Strategy, StrategyOutcome, TrainJob
 
 __getattr__, __dir__ = _lazy.attach(__name__, __file__)
@@ -38,8 +41,11 @@ __all__ = [
     "TrainJob",
     "TrainLoopError",
     "TrainResult",
+    "TrainUsageError",
     "as_dataset",
     "fit",
+    "get",
+    "list",
     "list_runs",
     "load_run",
 ]

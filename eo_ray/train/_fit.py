@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from eo_ray._params import invalid, metric_mode, of_type, one_of, positive_int
 from eo_ray.storage import validate_name, workspace
 from eo_ray.train._data import as_dataset
 from eo_ray.train._frameworks import FRAMEWORKS
@@ -26,9 +27,7 @@ def _strategies() -> dict[str, type[Strategy]]:
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise TrainConfigError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return value
+    return positive_int(value, name=name, owner="fit", error=TrainConfigError, minimum=minimum)
 
 
 def _check_resources(num_workers: int, cpus_per_worker: float, use_gpu: bool) -> None:
@@ -80,11 +79,9 @@ def fit(
     """
     strategies = _strategies()
     if not callable(train_loop):
-        raise TrainConfigError(f"train_loop must be a function; got {type(train_loop).__name__}.")
-    if strategy not in strategies:
-        raise TrainConfigError(f"strategy must be one of {sorted(strategies)}; got {strategy!r}.")
-    if framework not in FRAMEWORKS:
-        raise TrainConfigError(f"framework must be one of {sorted(FRAMEWORKS)}; got {framework!r}.")
+        raise invalid(TrainConfigError, "train_loop", "fit", "a function", train_loop)
+    one_of(strategy, strategies, name="strategy", owner="fit", error=TrainConfigError)
+    one_of(framework, FRAMEWORKS, name="framework", owner="fit", error=TrainConfigError)
     impl = strategies[strategy]()
     if framework not in impl.frameworks:
         raise TrainConfigError(
@@ -94,10 +91,9 @@ def fit(
     _check_int("num_workers", num_workers, 1)
     _check_int("checkpoint_every", checkpoint_every, 1)
     _check_int("max_failures", max_failures, 0)
-    if mode not in ("max", "min"):
-        raise TrainConfigError(f"mode must be 'max' or 'min'; got {mode!r}.")
-    if config is not None and not isinstance(config, dict):
-        raise TrainConfigError(f"config must be a dict; got {type(config).__name__}.")
+    metric_mode(mode, owner="fit", error=TrainConfigError)
+    if config is not None:
+        of_type(config, dict, name="config", owner="fit", error=TrainConfigError)
     strategy_options = impl.validate(strategy_options)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     run_id = validate_name(name or f"{strategy}-{framework}-{stamp}-{uuid.uuid4().hex[:6]}", "run")

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from eo_ray._params import choices, invalid
 from eo_ray.train.errors import TrainConfigError
 
 STATE_FILE = "state.json"
@@ -109,6 +110,5 @@ def get_framework(name: str) -> Framework:
     try:
         return FRAMEWORKS[name]()
     except (KeyError, TypeError):
-        raise TrainConfigError(
-            f"framework must be one of {sorted(FRAMEWORKS)}; got {name!r}."
-        ) from None
+        expected = f"one of {choices(FRAMEWORKS)}"
+        raise invalid(TrainConfigError, "framework", "fit", expected, name) from None

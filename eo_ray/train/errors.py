@@ -13,6 +13,10 @@ class TrainConfigError(TrainError, ValueError):
     """An argument of ``eo.train.fit`` has an invalid value."""
 
 
+class TrainUsageError(TrainError, TypeError):
+    """The training loop calls the reporter or optimizer in a way its strategy does not support."""
+
+
 class InsufficientResourcesError(TrainError):
     """The Ray cluster cannot place the requested workers."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from eo_ray.storage import Workspace, validate_name, workspace
+from eo_ray.storage import Workspace, as_workspace, validate_name
 from eo_ray.train.errors import RunNotFoundError
 
 RUN_FILE = "run.json"
@@ -51,9 +51,9 @@ def save_run(result: TrainResult) -> str:
     return uri
 
 
-def load_run(run_id: str, ws: Workspace | None = None) -> TrainResult:
+def load_run(run_id: str, ws: Workspace | str | None = None) -> TrainResult:
     """The record of run ``run_id``."""
-    ws = ws or workspace()
+    ws = as_workspace(ws)
     uri = ws.uri("train", validate_name(run_id, "run"), RUN_FILE)
     if not ws.exists(uri):
         raise RunNotFoundError(
@@ -62,9 +62,9 @@ def load_run(run_id: str, ws: Workspace | None = None) -> TrainResult:
     return TrainResult(**ws.read_json(uri))
 
 
-def list_runs(ws: Workspace | None = None) -> list[TrainResult]:
+def list_runs(ws: Workspace | str | None = None) -> list[TrainResult]:
     """Every recorded run of the workspace, oldest first."""
-    ws = ws or workspace()
+    ws = as_workspace(ws)
     runs = []
     for name in ws.list_dir(ws.uri("train")):
         uri = ws.uri("train", name, RUN_FILE)

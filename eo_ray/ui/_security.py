@@ -13,7 +13,9 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
+from eo_ray._params import invalid
 from eo_ray.ui._render import route_path
+from eo_ray.ui.errors import UIConfigError
 
 COOKIE = "eo_ray_ui_session"
 OPEN_PATHS = ("/login", "/logout", "/static/")  # the form, and bundled assets (no workspace data)
@@ -26,7 +28,7 @@ class TokenGate:
 
     def __init__(self, token: str) -> None:
         if not token:
-            raise ValueError("The UI token must be a non-empty string.")
+            raise invalid(UIConfigError, "token", "the UI", "a non-empty string", token)
         self._token = token.encode()
         self.cookie_value = hmac.new(self._token, _SESSION_MESSAGE, hashlib.sha256).hexdigest()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -12,9 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
+from eo_ray._params import renamed_keywords
 from eo_ray.errors import EoRayError, InvalidNameError
 from eo_ray.ui import _security
 from eo_ray.ui._render import json_response, render, route_path
+
+if TYPE_CHECKING:
+    from eo_ray.storage import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -144,17 +149,18 @@ def _add_static(app: FastAPI) -> None:
         return FileResponse(files[name], headers=cache)
 
 
-def create_app(token: str | None = None, root: str | None = None) -> FastAPI:
-    """The UI as a FastAPI app over workspace ``root`` (default: ``EO_RAY_HOME``).
+@renamed_keywords(root="ws")
+def create_app(token: str | None = None, ws: Workspace | str | None = None) -> FastAPI:
+    """The UI as a FastAPI app over the workspace root ``ws`` (default: ``EO_RAY_HOME``).
 
     ``token`` (default: ``EO_RAY_UI_TOKEN``) makes every page and API call require
     ``Authorization: Bearer <token>`` or the session cookie set by ``/login``.
     """
-    from eo_ray.storage import set_workspace
+    from eo_ray.storage import as_workspace, set_workspace
     from eo_ray.ui.pages import ROUTERS
 
-    if root is not None:
-        set_workspace(root)
+    if ws is not None:
+        set_workspace(as_workspace(ws).root)
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
     app = FastAPI(title="eo-ray", docs_url=None, redoc_url=None, openapi_url=None)
     _add_error_handlers(app)

@@ -9,5 +9,9 @@ class UIError(EoRayError):
     """Base class of the UI's errors."""
 
 
+class UIConfigError(UIError, ValueError):
+    """An argument of ``create_app``, ``serve`` or ``deploy`` has an invalid value."""
+
+
 class ObjectNotFoundError(UIError, LookupError):
     """The page's object (deployment, map, item...) does not exist in the workspace."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from eo_ray._params import invalid
+from eo_ray.ui.errors import UIConfigError
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8265 + 1  # next to the Ray dashboard's port
 
@@ -26,7 +29,7 @@ def _app_builder(token: str | None, root: str) -> Any:
     def build_app() -> Any:
         from eo_ray.ui.app import create_app
 
-        return create_app(token=token, root=root)
+        return create_app(token=token, ws=root)
 
     return build_app
 
@@ -51,7 +54,8 @@ def deploy(
 
     validate_name(name, "deployment")
     if not route_prefix.startswith("/"):
-        raise ValueError(f"route_prefix must start with '/'; got {route_prefix!r}.")
+        expected = "a path starting with '/'"
+        raise invalid(UIConfigError, "route_prefix", "deploy", expected, route_prefix)
     token = token if token is not None else os.environ.get("EO_RAY_UI_TOKEN") or None
     host, port = ensure_serve()
     ingress = serve.ingress(_app_builder(token, workspace().root))

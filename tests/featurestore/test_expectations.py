@@ -40,7 +40,8 @@ def test_suite_round_trips_through_great_expectations_json():
 
 
 def test_unknown_expectation_type_is_rejected():
-    with pytest.raises(FeatureStoreError, match="Unknown expectation type"):
+    message = "'expectation_type' parameter of Expectation must be one of"
+    with pytest.raises(FeatureStoreError, match=message):
         Expectation("expect_column_to_be_pretty", {"column": "Age"})
 
 

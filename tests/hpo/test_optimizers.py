@@ -60,7 +60,7 @@ def test_contract_catches_a_broken_optimizer():
 
 
 def test_make_optimizer_rejects_unknown_names():
-    with pytest.raises(SearchConfigError, match="optimizer must be one of"):
+    with pytest.raises(SearchConfigError, match="'optimizer' parameter of search must be one of"):
         make_optimizer("annealing")
 
 
@@ -150,7 +150,7 @@ def test_budget_key_clash_is_refused():
 
 
 def test_asha_rejects_bad_budgets():
-    with pytest.raises(SearchConfigError, match="min_budget < max_budget"):
+    with pytest.raises(SearchConfigError, match="'min_budget' parameter of ASHA must be"):
         ASHA(min_budget=9, max_budget=3)
 
 

@@ -195,14 +195,14 @@ def test_all_trials_failing_raises_one_clear_error(ray_session, fn, message):
     ("kwargs", "message"),
     [
         ({"space": {"x": [1, 2]}}, "SearchSpace"),
-        ({"mode": "maximum"}, "mode must be"),
-        ({"num_trials": 0}, "num_trials must be"),
-        ({"workers": 0}, "workers must be"),
-        ({"optimizer": "annealing"}, "optimizer must be one of"),
-        ({"early_stopping": "mean"}, "early_stopping must be one of"),
-        ({"metric": ""}, "metric must be"),
+        ({"mode": "maximum"}, "'mode' parameter of search must be one of"),
+        ({"num_trials": 0}, "'num_trials' parameter of search must be"),
+        ({"workers": 0}, "'workers' parameter of search must be"),
+        ({"optimizer": "annealing"}, "'optimizer' parameter of search must be one of"),
+        ({"early_stopping": "mean"}, "'early_stopping' parameter of search must be one of"),
+        ({"metric": ""}, "'metric' parameter of search must be"),
         ({"resources_per_worker": {"CPU": -1}}, "resources_per_worker"),
-        ({"train_fn": "train.py"}, "train_fn must be a function"),
+        ({"train_fn": "train.py"}, "'train_fn' parameter of search must be a function"),
     ],
 )
 def test_bad_arguments_fail_before_anything_runs(ray_session, kwargs, message):
@@ -305,5 +305,6 @@ def test_a_hung_trial_is_killed_at_its_timeout_retried_then_failed(ray_session):
 
 
 def test_a_bad_trial_timeout_is_refused():
-    with pytest.raises(SearchConfigError, match="trial_timeout must be a number of seconds > 0"):
+    message = "'trial_timeout' parameter of search must be a number of seconds > 0"
+    with pytest.raises(SearchConfigError, match=message):
         eo.hpo.search(curve, SPACE, 2, trial_timeout=0)

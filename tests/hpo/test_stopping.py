@@ -183,7 +183,8 @@ def test_no_stopping_never_stops():
 
 @pytest.mark.parametrize("kwargs", [{"min_trials": 0}, {"interval": 1.5}, {"grace_reports": True}])
 def test_bad_settings_are_refused(kwargs):
-    with pytest.raises(SearchConfigError, match="must be an integer >= 1"):
+    message = "parameter of MedianStoppingRule must be a positive int"
+    with pytest.raises(SearchConfigError, match=message):
         MedianStoppingRule(**kwargs)
 
 

@@ -173,7 +173,7 @@ def test_blocks_are_whole_arrays_with_typed_list_columns(ray_session, l8_dir: Pa
 def test_list_columns_stay_typed_through_preprocessing(base_catalog: ingest.Catalog) -> None:
     l8 = base_catalog.search(collection="landsat-8")
     chips = ingest.read_chips(l8, 128, bands=["B4", "B5", "BQA"])
-    ds = ingest.cloud_mask(ingest.add_index(chips, "NDVI"), drop_qa=True)
+    ds = ingest.cloud_mask(ingest.spectral_index(chips, "NDVI"), drop_qa=True)
     fields = ds.schema().base_schema
     assert fields.field("bands").type == pa.list_(pa.string())
     row = ds.take(1)[0]

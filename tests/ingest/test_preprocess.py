@@ -33,7 +33,7 @@ def test_qa_cloud_mask_bits() -> None:
 
 
 def test_spectral_indices_match_the_formula(l8_chips, l8_dir: Path) -> None:
-    rows = ingest.add_index(ingest.add_index(l8_chips, "NDVI"), "ndwi").take(3)
+    rows = ingest.spectral_index(ingest.spectral_index(l8_chips, "NDVI"), "ndwi").take(3)
     for row in rows:
         green, red, nir = (row["image"][i].astype(np.float32) for i in range(3))
         np.testing.assert_allclose(row["ndvi"], (nir - red) / (nir + red), rtol=1e-6)
@@ -75,7 +75,7 @@ def test_band_statistics_and_normalisation(l8_chips) -> None:
 
 def test_sar_to_decibels(ray_session) -> None:
     linear = ingest.opensarship_chips(32, fit="resize").take(4)
-    db = ingest.to_db(ingest.opensarship_chips(32, fit="resize")).take(4)
+    db = ingest.to_decibel(ingest.opensarship_chips(32, fit="resize")).take(4)
     for a, b in zip(linear, db, strict=True):
         assert a["chip_id"] == b["chip_id"]
         real = a["image"][: a["channels"]]
@@ -88,7 +88,7 @@ def test_reprojection_keeps_chips_georeferenced(ray_session, l7_rgb: Path) -> No
     from rasterio.warp import transform as warp
 
     chips = ingest.read_chips(str(l7_rgb), 64, max_nodata=0.0)
-    row = ingest.reproject_chips(chips, "EPSG:4326", resolution=0.003).take(1)[0]
+    row = ingest.reproject(chips, "EPSG:4326", resolution=0.003).take(1)[0]
     assert row["crs"] == "EPSG:4326"
     assert row["transform"][0] == pytest.approx(0.003)
     assert row["image"].shape[0] == 3

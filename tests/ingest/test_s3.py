@@ -73,7 +73,7 @@ def test_unreachable_s3_objects_are_reported(ray_session, s3_rasters: str, s3_se
 
 def test_catalog_on_an_s3_workspace(ray_session, s3_rasters: str) -> None:
     ws = Workspace(f"s3://{s3_rasters}/workspace")
-    cat = ingest.scan(f"s3://{s3_rasters}/scenes/l7/", catalog="remote", workspace=ws)
-    again = ingest.Catalog.open("remote", workspace=ws)
+    cat = ingest.scan(f"s3://{s3_rasters}/scenes/l7/", catalog="remote", ws=ws)
+    again = ingest.Catalog.open("remote", ws=ws)
     assert len(again) == 1
     assert again.search(bbox=(-78, 24, -77, 25)).ids == [i.id for i in cat]

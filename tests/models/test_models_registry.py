@@ -102,7 +102,7 @@ def test_model_names_with_path_characters_are_refused(workspace_root, sk_model, 
 def test_bad_input_writes_nothing(workspace_root, sk_model, tmp_path):
     with pytest.raises(ModelFormatError, match="must be a number"):
         eo.models.register("m", sk_model, "sklearn", metrics={"accuracy": "high"})
-    with pytest.raises(ModelFormatError, match="framework must be one of"):
+    with pytest.raises(ModelFormatError, match="'framework' parameter of register must be one of"):
         eo.models.register("m", sk_model, "xgboost")
     with pytest.raises(ModelFormatError, match="scikit-learn model must be an estimator"):
         eo.models.register("m", object(), "sklearn")

@@ -187,8 +187,8 @@ def test_gpus_that_are_not_there_are_refused(ray_session):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"strategy": "gossip"}, "strategy must be one of"),
-        ({"framework": "jax"}, "framework must be one of"),
+        ({"strategy": "gossip"}, "'strategy' parameter of fit must be one of"),
+        ({"framework": "jax"}, "'framework' parameter of fit must be one of"),
         ({"strategy": "parameter_server", "framework": "tensorflow"}, "supports"),
         ({"num_workers": 0}, "num_workers"),
         ({"max_failures": -1}, "max_failures"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eo_ray._params import choices, invalid
 from eo_ray.ablation.ablators._base import Ablator, Variant
 from eo_ray.ablation.ablators._loco import LOCO
 from eo_ray.ablation.errors import StudyError
@@ -15,9 +16,8 @@ def make_ablator(ablator: str | Ablator) -> Ablator:
         return ablator
     if isinstance(ablator, str) and ablator.lower() in _BY_NAME:
         return _BY_NAME[ablator.lower()]()
-    raise StudyError(
-        f"ablator must be one of {sorted(_BY_NAME)} or an eo_ray.ablation.Ablator; got {ablator!r}."
-    )
+    expected = f"one of {choices(_BY_NAME)} or an eo_ray.ablation.Ablator"
+    raise invalid(StudyError, "ablator", "AblationStudy", expected, ablator)
 
 
 __all__ = ["LOCO", "Ablator", "Variant", "make_ablator"]

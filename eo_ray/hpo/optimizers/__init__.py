@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from eo_ray._params import choices, invalid
 from eo_ray.hpo.errors import SearchConfigError
 from eo_ray.hpo.optimizers._asha import ASHA, Hyperband
 from eo_ray.hpo.optimizers._base import Optimizer
@@ -33,10 +34,8 @@ def make_optimizer(optimizer: str | Optimizer) -> Optimizer:
         return optimizer
     if isinstance(optimizer, str) and optimizer.lower() in OPTIMIZERS:
         return OPTIMIZERS[optimizer.lower()]()
-    raise SearchConfigError(
-        f"optimizer must be one of {sorted(OPTIMIZERS)} or an eo_ray.hpo.Optimizer instance; "
-        f"got {optimizer!r}."
-    )
+    expected = f"one of {choices(OPTIMIZERS)} or an eo_ray.hpo.Optimizer instance"
+    raise invalid(SearchConfigError, "optimizer", "search", expected, optimizer)
 
 
 __all__ = [

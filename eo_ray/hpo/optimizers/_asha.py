@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from eo_ray._params import invalid
 from eo_ray.hpo._space import SearchSpace
 from eo_ray.hpo._trial import History, TrialStatus, TrialView
 from eo_ray.hpo.errors import SearchConfigError
@@ -36,11 +37,10 @@ class ASHA(Optimizer):
         budget_key: str = "budget",
     ) -> None:
         if not 0 < min_budget < max_budget:
-            raise SearchConfigError(
-                f"ASHA needs 0 < min_budget < max_budget; got {min_budget!r}, {max_budget!r}."
-            )
+            expected = f"a number in (0, max_budget={max_budget!r})"
+            raise invalid(SearchConfigError, "min_budget", "ASHA", expected, min_budget)
         if eta < 2:
-            raise SearchConfigError(f"ASHA needs eta >= 2; got {eta!r}.")
+            raise invalid(SearchConfigError, "eta", "ASHA", "a number >= 2", eta)
         self.min_budget, self.max_budget, self.eta, self.budget_key = (
             min_budget,
             max_budget,

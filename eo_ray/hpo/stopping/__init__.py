@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eo_ray._params import choices, invalid
 from eo_ray.hpo.errors import SearchConfigError
 from eo_ray.hpo.stopping._base import CONTINUE, Action, Decision, NoStopping, StoppingRule
 from eo_ray.hpo.stopping._median import MedianStoppingRule
@@ -17,10 +18,8 @@ def make_stopping_rule(rule: str | StoppingRule | None) -> StoppingRule:
         return rule
     if isinstance(rule, str) and rule.lower() in STOPPING_RULES:
         return STOPPING_RULES[rule.lower()]()
-    raise SearchConfigError(
-        f"early_stopping must be one of {sorted(STOPPING_RULES)}, None or an "
-        f"eo_ray.hpo.StoppingRule instance; got {rule!r}."
-    )
+    expected = f"one of {choices(STOPPING_RULES)}, None or an eo_ray.hpo.StoppingRule instance"
+    raise invalid(SearchConfigError, "early_stopping", "search", expected, rule)
 
 
 __all__ = [

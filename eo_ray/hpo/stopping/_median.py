@@ -6,6 +6,7 @@ import bisect
 import math
 from dataclasses import dataclass, field
 
+from eo_ray._params import positive_int
 from eo_ray.hpo._trial import History, TrialStatus, TrialView
 from eo_ray.hpo.errors import SearchConfigError
 from eo_ray.hpo.stopping._base import CONTINUE, Action, Decision, StoppingRule
@@ -63,10 +64,9 @@ class MedianStoppingRule(StoppingRule):
             ("interval", interval, 1),
             ("min_finished", min_finished, 0),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise SearchConfigError(
-                    f"MedianStoppingRule {name} must be an integer >= {least}; got {value!r}."
-                )
+            positive_int(
+                value, name=name, owner="MedianStoppingRule", error=SearchConfigError, minimum=least
+            )
         self.min_trials = min_trials
         self.grace_reports = grace_reports
         self.interval = interval

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from eo_ray.train.errors import TrainUsageError
 from eo_ray.train.parameter_server._partition import partition
 from eo_ray.train.parameter_server._shard import SYNC, OptimizerSpec
 
@@ -114,7 +115,7 @@ class ParameterServerOptimizer:
     def step(self, closure: Any = None) -> None:
         """Push this worker's gradients, then pull the updated parameters."""
         if closure is not None:
-            raise TypeError("Parameter-server training does not support optimizer closures.")
+            raise TrainUsageError("Parameter-server training does not support optimizer closures.")
         grads = {
             n: p.grad.detach().cpu().numpy() for n, p in self._named.items() if p.grad is not None
         }

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from eo_ray._params import invalid
+from eo_ray.train.errors import TrainConfigError
+
 
 def partition(sizes: Mapping[str, int], num_shards: int) -> list[list[str]]:
     """Split parameter names over ``num_shards`` shards, largest first onto the lightest shard.
@@ -14,7 +17,7 @@ def partition(sizes: Mapping[str, int], num_shards: int) -> list[list[str]]:
     placement from the same model.
     """
     if num_shards < 1:
-        raise ValueError(f"num_shards must be >= 1; got {num_shards}.")
+        raise invalid(TrainConfigError, "num_shards", "partition", "an int >= 1", num_shards)
     shards: list[list[str]] = [[] for _ in range(num_shards)]
     loads = [0] * num_shards
     for name in sorted(sizes, key=lambda n: (-int(sizes[n]), n)):

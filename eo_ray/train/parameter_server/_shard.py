@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from eo_ray._params import one_of
+from eo_ray.train.errors import TrainConfigError, TrainUsageError
+
 SYNC, ASYNC = "sync", "async"
 
 
@@ -32,7 +35,7 @@ class OptimizerSpec:
 
         name = type(optimizer).__name__
         if getattr(torch.optim, name, None) is not type(optimizer):
-            raise TypeError(
+            raise TrainUsageError(
                 f"Parameter-server training supports torch.optim optimizers; got {name}."
             )
         plain = (int, float, bool, str, tuple, type(None))
@@ -61,8 +64,7 @@ class ParameterShard:
     """Holds named parameters and their optimizer; applies gradients in sync or async mode."""
 
     def __init__(self, num_workers: int, mode: str = SYNC, max_staleness: int = 4) -> None:
-        if mode not in (SYNC, ASYNC):
-            raise ValueError(f"mode must be 'sync' or 'async'; got {mode!r}.")
+        one_of(mode, (SYNC, ASYNC), name="mode", owner="ParameterServer", error=TrainConfigError)
         self.num_workers = num_workers
         self.mode = mode
         self.max_staleness = max_staleness

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eo_ray._params import one_of, positive_int
 from eo_ray.storage import Workspace
 from eo_ray.train.errors import TrainConfigError, TrainLoopError
 from eo_ray.train.parameter_server._shard import ASYNC, SYNC, shard_actor
@@ -25,13 +26,11 @@ class ParameterServerStrategy(Strategy):
     def validate(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super().validate(options)
         mode = options.setdefault("ps_mode", SYNC)
-        if mode not in (SYNC, ASYNC):
-            raise TrainConfigError(f"ps_mode must be 'sync' or 'async'; got {mode!r}.")
+        one_of(mode, (SYNC, ASYNC), name="ps_mode", owner="fit", error=TrainConfigError)
         options.setdefault("num_servers", 1)
         for label, low in (("max_staleness", 0), ("num_servers", 1)):
             val = options.get(label, low)
-            if isinstance(val, bool) or not isinstance(val, int) or val < low:
-                raise TrainConfigError(f"{label} must be an integer >= {low}; got {val!r}.")
+            positive_int(val, name=label, owner="fit", error=TrainConfigError, minimum=low)
         return options
 
     def run(self, job: TrainJob) -> StrategyOutcome:

@@ -11,6 +11,7 @@ from typing import Any
 from eo_ray.storage import Workspace
 from eo_ray.train._data import Shard
 from eo_ray.train.context import RunSpec, TrainContext, download_dir, upload_dir
+from eo_ray.train.errors import TrainUsageError
 from eo_ray.train.parameter_server._optimizer import ParameterClient, ParameterServerOptimizer
 from eo_ray.train.strategy import call_loop
 
@@ -39,7 +40,7 @@ class ParameterServerContext(TrainContext):
 
     def prepare(self, model: Any, optimizer: Any = None) -> Any:
         if optimizer is None:
-            raise TypeError(
+            raise TrainUsageError(
                 "Parameter-server training needs the optimizer: call "
                 "reporter.prepare(model, optimizer)."
             )

@@ -24,7 +24,7 @@ def _finished_trials(root: str, experiment_id: str, ended_at: str) -> tuple[dict
     """The trials of a finished run (they no longer change, so they are read once)."""
     from eo_ray import experiments
 
-    return tuple(experiments.get(experiment_id, root=root).trials())
+    return tuple(experiments.get(experiment_id, ws=root).trials())
 
 
 def _trials(record: Any) -> list[dict[str, Any]]:

@@ -1,0 +1,75 @@
+"""One vocabulary: ``get``/``list`` in every stage with records, one ``ws=`` keyword for the
+workspace, one name per thing, and the former names still working for one release."""
+
+from __future__ import annotations
+
+import pytest
+
+import eo_ray as eo
+from eo_ray.storage import Workspace
+
+
+@pytest.mark.parametrize(
+    "stage", ["ingest", "experiments", "train", "models", "mapping", "serving", "pipelines"]
+)
+def test_every_stage_with_records_offers_get_and_list(stage: str) -> None:
+    module = getattr(eo, stage)
+    assert callable(module.get)
+    assert callable(module.list)
+
+
+def test_stages_list_what_get_returns(workspace_root: Workspace) -> None:
+    assert eo.ingest.list() == []
+    assert eo.train.list() == []
+    assert eo.experiments.list() == []
+    assert eo.pipelines.list() == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("SearchResult", "ItemCollection"),
+        ("to_db", "to_decibel"),
+        ("add_index", "spectral_index"),
+        ("reproject_chips", "reproject"),
+        ("register", "register_product"),
+    ],
+)
+def test_former_ingest_names_are_aliases(old: str, new: str) -> None:
+    assert getattr(eo.ingest, old) is getattr(eo.ingest, new)
+
+
+def test_former_serving_name_is_an_alias() -> None:
+    assert eo.serving.list_deployments is eo.serving.statuses
+
+
+def test_the_two_register_and_search_result_names_are_different_things() -> None:
+    assert eo.ingest.register_product is not eo.models.register
+    assert eo.ingest.ItemCollection is not eo.hpo.SearchResult
+
+
+def test_ws_takes_a_workspace_or_a_root(tmp_path) -> None:
+    root = str(tmp_path / "other")
+    assert eo.feature_store(ws=root).ws.root == Workspace(root).root
+    assert eo.feature_store(ws=Workspace(root)).ws.root == Workspace(root).root
+    assert eo.ingest.list(ws=root) == []
+    assert eo.train.list(ws=root) == []
+    assert eo.experiments.list(ws=root) == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda root: eo.feature_store(home=root),
+        lambda root: eo.experiments.list_experiments(root=root),
+        lambda root: eo.ingest.Catalog("c", workspace=Workspace(root)),
+    ],
+)
+def test_former_workspace_keywords_work_with_a_deprecation_warning(call, tmp_path) -> None:
+    with pytest.warns(DeprecationWarning, match="is deprecated; use ws="):
+        call(str(tmp_path / "old"))
+
+
+def test_old_and_new_keyword_together_are_refused(tmp_path) -> None:
+    with pytest.raises(TypeError, match="takes ws= only"):
+        eo.feature_store(home=str(tmp_path), ws=str(tmp_path))
