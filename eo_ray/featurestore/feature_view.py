@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+from eo_ray._params import invalid
 from eo_ray.featurestore import _delta
 from eo_ray.featurestore._metadata import MetadataStore
 from eo_ray.featurestore.errors import InvalidParameterError, NotFoundError, OnlineStoreError
@@ -86,8 +87,12 @@ class FeatureView:
             split = assign_by_time(table[EVENT_TIME], ranges)
         else:
             if stratify is not None and stratify not in table.column_names:
-                raise FeatureStoreError(
-                    f"stratify={stratify!r} is not a column of feature view {self.name!r}."
+                raise invalid(
+                    InvalidParameterError,
+                    "stratify",
+                    "create_train_test_split",
+                    f"a column of feature view {self.name!r}",
+                    stratify,
                 )
             strata = None if stratify is None else table[stratify].to_numpy(zero_copy_only=False)
             split = assign_random(table.num_rows, fractions or {}, seed, strata)
