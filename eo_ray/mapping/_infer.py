@@ -33,6 +33,7 @@ class InferSettings:
     batch_size: int  # pixels (pixel models) or windows (chip models) per model call
     series: tuple[Any, ...] = ()  # series models: the plans of the dates after the first
     series_nodata: tuple[float | None, ...] = ()  # their nodata values
+    device: str | None = None  # "cuda" when the actors hold GPUs: torch models run there
 
 
 def valid_pixels(images: np.ndarray, nodata: float | None) -> np.ndarray:
@@ -54,7 +55,7 @@ class WindowPredictor:
     def __init__(self, settings: InferSettings) -> None:
         record = dict(settings.model)
         root = record.pop("root")
-        self.runner = ModelRunner.load(ModelVersion(**record, root=root))
+        self.runner = ModelRunner.load(ModelVersion(**record, root=root), settings.device)
         self.settings = settings
         self.n_classes = self.runner.n_classes
         self.stacker = SeriesStacker(settings.series) if settings.series else None

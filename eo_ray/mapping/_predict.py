@@ -150,7 +150,7 @@ def predict(
     (probabilities, ``proba_dtype`` uint8 0-254 or float32) or ``"both"`` (two files).
     ``nodata`` is the value of missing pixels in the source, overriding the file's.
     Inference runs on ``workers`` actors (default: one per CPU, or per GPU with
-    ``num_gpus``). With ``resume``, a scene whose map was finished by the same model and
+    ``num_gpus``, where torch models run on the actor's GPU). With ``resume``, a scene whose map was finished by the same model and
     parameters is not redone. Maps are recorded in the ``catalog`` (None: not recorded).
     """
     started = time.perf_counter()
@@ -377,6 +377,7 @@ class _Run:
                 batch_size=batch_size,
                 series=later[0],
                 series_nodata=later[1],
+                device="cuda" if num_gpus else None,
             )
             try:
                 with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), _Progress(plans, progress) as bar:

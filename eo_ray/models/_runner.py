@@ -51,22 +51,30 @@ class ModelRunner:
     (segmentation).
     """
 
-    def __init__(self, model: Any, framework: str, signature: Signature) -> None:
+    def __init__(
+        self, model: Any, framework: str, signature: Signature, device: str | None = None
+    ) -> None:
         self.model = model
         self.framework = "tensorflow" if framework == "keras" else framework
         self.signature = signature
         self.n_classes = len(signature.classes)
+        self.device = device if self.framework == "torch" else None
+        if self.device is not None:
+            self.model = _on_device(model, self.device)
 
     @classmethod
-    def load(cls, version: Any) -> ModelRunner:
-        """The runner of a registered :class:`ModelVersion` (its model loaded once)."""
+    def load(cls, version: Any, device: str | None = None) -> ModelRunner:
+        """The runner of a registered :class:`ModelVersion` (its model loaded once).
+
+        ``device`` (``"cuda"``, ``"cuda:1"``...) moves a torch model and its inputs there;
+        TensorFlow places itself on a visible GPU, and scikit-learn runs on the CPU."""
         signature = Signature.of(version)
         if signature is None:
             raise ModelFormatError(
                 f"Model {version.name!r} version {version.version} has no signature; register "
                 "it with input='pixel', 'series' or 'chip' and classes=[...] to map with it."
             )
-        return cls(version.load(), version.framework, signature)
+        return cls(version.load(), version.framework, signature, device)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities of raw pixels or chips ``x`` (see the class docstring)."""
@@ -112,8 +120,11 @@ class ModelRunner:
             import torch
 
             with torch.inference_mode():
-                out = self.model(torch.from_numpy(x))
-            return out.numpy()
+                tensor = torch.from_numpy(x)
+                if self.device is not None:
+                    tensor = tensor.to(self.device, non_blocking=True)
+                out = self.model(tensor)
+            return out.cpu().numpy()
         if self.framework == "tensorflow":
             return np.asarray(self.model(x, training=False))
         if self.framework == "sklearn":
@@ -155,3 +166,15 @@ class ModelRunner:
         out = np.zeros((n, self.n_classes), dtype=np.float32)
         out[np.arange(n), self._indices(labels)] = 1.0
         return out
+
+
+def _on_device(model: Any, device: str) -> Any:
+    """A torch model moved to ``device``, or one clear sentence when it cannot go there."""
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelFormatError(
+            f"The model was asked to run on {device!r}, but this torch ({torch.__version__}) "
+            "sees no CUDA device; install a CUDA build of torch or leave num_gpus unset."
+        )
+    return model.to(device)

@@ -183,3 +183,21 @@ def test_cli_list_show_best(workspace_root, sk_model):
     assert "cli-model v1" in shown.output
     table = runner.invoke(app, ["models", "list"])
     assert "cli-model" in table.output
+
+
+def test_runner_puts_a_torch_model_on_the_asked_device(workspace_root):
+    import torch
+
+    from eo_ray.models import ModelRunner
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4)).eval()
+    mv = eo.models.register(
+        "pix", net, "torch", input="pixel", classes=list("abcd"), input_example=torch.zeros(1, 3)
+    )
+    x = np.random.default_rng(0).random((16, 3), dtype=np.float32)
+    on_cpu = ModelRunner.load(mv, device="cpu").predict_proba(x)
+    np.testing.assert_allclose(on_cpu, ModelRunner.load(mv).predict_proba(x), rtol=1e-6)
+    if not torch.cuda.is_available():
+        with pytest.raises(ModelFormatError, match="sees no CUDA device"):
+            ModelRunner.load(mv, device="cuda")
