@@ -150,8 +150,8 @@ def predict(
     (probabilities, ``proba_dtype`` uint8 0-254 or float32) or ``"both"`` (two files).
     ``nodata`` is the value of missing pixels in the source, overriding the file's.
     Inference runs on ``workers`` actors (default: one per CPU, or per GPU with
-    ``num_gpus``, where torch models run on the actor's GPU). With ``resume``, a scene whose map was finished by the same model and
-    parameters is not redone. Maps are recorded in the ``catalog`` (None: not recorded).
+    ``num_gpus``, where torch models run on the actor's GPU). With ``resume``, a scene
+    whose map was finished by the same model and parameters is not redone. Maps are recorded in the ``catalog`` (None: not recorded).
     """
     started = time.perf_counter()
     version, signature = resolve_model(model)
