@@ -151,7 +151,8 @@ def predict(
     ``nodata`` is the value of missing pixels in the source, overriding the file's.
     Inference runs on ``workers`` actors (default: one per CPU, or per GPU with
     ``num_gpus``, where torch models run on the actor's GPU). With ``resume``, a scene
-    whose map was finished by the same model and parameters is not redone. Maps are recorded in the ``catalog`` (None: not recorded).
+    whose map was finished by the same model and parameters is not redone. Maps are
+    recorded in the ``catalog`` (None: not recorded).
     """
     started = time.perf_counter()
     version, signature = resolve_model(model)
