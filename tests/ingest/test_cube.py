@@ -201,3 +201,42 @@ def test_bad_inputs_are_one_sentence(ray_session, folders, patch, tmp_path: Path
     patch.to_geotiff(undated / "ndvi_copy.tif", _bands(patch, 1))
     message = _refused("dated items", source=undated)
     assert "ndvi_copy.tif" in message
+
+
+def test_landsat_qa_band_marks_clouds_invalid(ray_session, l8_dir: Path) -> None:
+    from eo_ray.ingest.preprocess import qa_cloud_mask
+
+    rows = ingest.read_cube(l8_dir, bands=["B4"], chip_size=256, edge="drop").take_all()
+    row = next(r for r in rows if (r["row_off"], r["col_off"]) == (256, 0))
+    assert row["image"].shape == (1, 1, 256, 256)
+    with rasterio.open(l8_dir / "l8_BQA.tif") as src:
+        qa = src.read(1, window=Window(0, 256, 256, 256))
+    with rasterio.open(l8_dir / "l8_B4.tif") as src:
+        red = src.read(1, window=Window(0, 256, 256, 256))
+    np.testing.assert_array_equal(row["image"][0, 0], red)
+    clouds = qa_cloud_mask(qa, "pre-collection")
+    assert clouds.any()
+    np.testing.assert_array_equal(row["valid"][0], ~clouds)
+
+
+def test_a_target_crs_and_resolution_make_the_grid(ray_session, folders, patch) -> None:
+    ds = ingest.read_cube(
+        folders["reference"], bands=["B04"], crs="EPSG:3857", resolution=20.0, chip_size=64
+    )
+    rows = ds.take_all()
+    assert {r["crs"] for r in rows} == {"EPSG:3857"}
+    first = min(rows, key=lambda r: (r["row_off"], r["col_off"]))
+    assert first["transform"][0] == 20.0
+    assert first["transform"][4] == -20.0
+    # the patch's centre pixel, looked up through the cube's grid, has the patch's value
+    from rasterio.warp import transform as warp_points
+
+    a, _, c, _, e, f = patch.transform
+    x, y = c + 50.5 * a, f + 50.5 * e
+    (mx,), (my,) = warp_points(patch.crs, "EPSG:3857", [x], [y])
+    for row in rows:
+        col, r = ~Affine(*row["transform"]) @ (mx, my)
+        if 0 <= r < 64 and 0 <= col < 64:
+            near = patch.reference_scenes[0, 49:52, 49:52, 3]
+            assert near.min() <= row["image"][0, 0, int(r), int(col)] <= near.max()
+            assert row["valid"][0, int(r), int(col)]
