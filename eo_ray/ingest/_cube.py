@@ -12,12 +12,12 @@ grid whose files are warped onto it when their own grid differs. The read tasks
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from eo_ray.ingest._plan import FileRead, ItemPlan, WindowSpec
+from eo_ray.ingest._cube_plan import CubeOptions, MaskRead, SeriesPlan
+from eo_ray.ingest._plan import FileRead, ItemPlan
 from eo_ray.ingest._windows import EDGE_MODES, grid_windows
 from eo_ray.ingest.catalog import _ensure_ray
 from eo_ray.ingest.chips import (
@@ -39,51 +39,6 @@ if TYPE_CHECKING:
 OWNER = "read_cube"
 SAME_PLACE = 0.5  # share of the smaller footprint two items of one series must share
 QA_BANDS = {"BQA": "landsat", "QA_PIXEL": "landsat", "SCL": "scl"}
-
-
-@dataclass(frozen=True)
-class MaskRead:
-    """A band of one date whose pixels mark clouds: read with nearest resampling."""
-
-    plan: ItemPlan  # one band on the series grid
-    kind: str  # "landsat" (QA bits), "scl" (Sentinel-2 scene classes) or "nonzero"
-    scheme: str = ""  # the Landsat QA scheme
-
-
-@dataclass(frozen=True)
-class SeriesPlan:
-    """Everything the read tasks need for the windows of one series (small, picklable)."""
-
-    series: str  # the id of its first item
-    crs: str
-    transform: tuple[float, ...]
-    height: int
-    width: int
-    band_names: list[str]
-    dtype: str
-    nodata: float | None
-    collection: str
-    times: list[str]  # ISO dates, ascending, one per entry of ``dates``
-    dates: list[ItemPlan]
-    masks: list[MaskRead | None]
-    windows: list[WindowSpec]
-
-
-@dataclass(frozen=True)
-class CubeOptions:
-    """Validated options of :func:`read_cube`."""
-
-    bands: tuple[str | int, ...] | None
-    start: np.datetime64 | None
-    end: np.datetime64 | None
-    size: tuple[int, int]
-    crs: str | None
-    resolution: float | None
-    resampling: str
-    edge: str
-    min_dates: int
-    cloud_band: str | None
-    block_bytes: int = 128 * 2**20
 
 
 def _day(value: Any, name: str) -> np.datetime64 | None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from ray.data import Datasource
 
 from eo_ray.ingest._blocks import STRING_LIST, tensor, transforms
-from eo_ray.ingest._cube import CubeOptions, MaskRead, SeriesPlan
+from eo_ray.ingest._cube_plan import CubeOptions, MaskRead, SeriesPlan
 from eo_ray.ingest._datasource import MIN_TASK_BYTES, _Source
 from eo_ray.ingest._gdal import GdalOptions, describe_error
 from eo_ray.ingest._plan import ItemPlan
