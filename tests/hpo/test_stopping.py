@@ -199,5 +199,6 @@ def test_min_finished_holds_the_rule_until_that_many_trials_have_finished():
 
 
 def test_min_finished_must_be_a_non_negative_integer():
-    with pytest.raises(SearchConfigError, match="min_finished must be an integer >= 0"):
+    match = r"The 'min_finished' parameter of MedianStoppingRule must be an int >= 0; got -1\."
+    with pytest.raises(SearchConfigError, match=match):
         MedianStoppingRule(min_finished=-1)

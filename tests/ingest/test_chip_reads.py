@@ -68,7 +68,12 @@ def test_strip_reads_equal_per_window_reads_on_the_landsat_8_stack(
     try:
         rows = table.column("row_off").to_pylist()
         cols = table.column("col_off").to_pylist()
+        # every window of the first and last row and column, and every 5th inside: each
+        # window is 11 independent boundless reads, too slow to repeat for all of them
+        edges = {min(rows), max(rows)}, {min(cols), max(cols)}
         for n in range(table.num_rows):
+            if n % 5 and rows[n] not in edges[0] and cols[n] not in edges[1]:
+                continue
             expected = _expected(sources, rows[n], cols[n], size, size, 0)
             np.testing.assert_array_equal(images[n], expected)
     finally:
