@@ -187,9 +187,11 @@ def test_catalog_search_filters(driver, base_url, ui_workspace):
 
 
 def _wait_for_text(driver, element_id: str, prefix: str) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 30).until(
+    # the page re-renders the element while we read it: a stale reference means "look again"
+    WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: d.find_element("id", element_id).text.startswith(prefix)
     )
 
