@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from eo_ray.ingest.errors import InvalidOptionError, invalid
-from eo_ray.ingest.preprocess import INDICES
+from eo_ray.ingest.preprocess import INDICES, set_images
 
 if TYPE_CHECKING:
     import ray.data
@@ -276,16 +276,6 @@ def spectral_index(
 
 
 # -- Dataset level: cubes of read_cube --------------------------------------------------
-def _store(batch: dict[str, Any], key: str, values: list[np.ndarray]) -> None:
-    if values and len({v.shape for v in values}) == 1:
-        batch[key] = np.stack(values)
-        return
-    ragged = np.empty(len(values), dtype=object)
-    for n, value in enumerate(values):
-        ragged[n] = value
-    batch[key] = ragged
-
-
 class _CubeTransform:
     """A per-chip temporal transform of cube batches (numpy ``map_batches``)."""
 
@@ -311,9 +301,9 @@ class _CubeTransform:
             images.append(values)
             stamps.append(dates.astype("datetime64[s]"))
             masks.append(~np.isnan(values).all(axis=1))
-        _store(batch, "image", images)
-        _store(batch, "times", stamps)
-        _store(batch, "valid", masks)
+        set_images(batch, images, "image")
+        set_images(batch, stamps, "times")
+        set_images(batch, masks, "valid")
         return arrow_friendly(batch)
 
 
