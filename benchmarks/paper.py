@@ -71,7 +71,7 @@ SIZES = {
         titanic_repeats=1, titanic_epochs=1,
         mnist_train=256, mnist_test=128, mnist_epochs=1, mnist_repeats=1,
         mnist_filters=(8, 16), mnist_dense=32,
-        ship_modules=2, ship_epochs=1, ship_repeats=1,
+        ship_modules=2, ship_epochs=1, ship_repeats=1, ship_workers=(1,),
     ),
 }  # fmt: skip
 
@@ -164,7 +164,8 @@ def differences(mode: str, size: Size, workers: int) -> list[str]:
         f"- Figure 15: a small Inception-style net with {size.ship_modules} modules (paper: "
         "the first seven modules of ImageNet-pretrained Inception v3) on 276/69 OpenSARShip "
         f"VV chips, 3 classes, 32 px (paper: TenGeoPSAR, 10 classes), epochs {size.ship_epochs} "
-        f"(paper 40), repeats {size.ship_repeats}; 4 workers replayed (this machine has "
+        f"(paper 40), repeats {size.ship_repeats}; real at "
+        f"{', '.join(map(str, size.ship_workers))} worker(s), 4 replayed (this machine has "
         f"{workers} cores).",
     ]
     if "eo-ray default" not in size.replay_rules:
@@ -221,7 +222,7 @@ def header(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
         mode = next((m for m, s in SIZES.items() if s.key(name) == rec["size"]), "custom")
         lines.append(
             f"| {name} | {mode} | {protocol(name, rec['size'])} | {rec['date']} | "
-            f"{rec['seconds']:.0f} s | `{rec['command']}` |"
+            f"{rec['seconds']:.0f} s | `{rec['command'].strip()}` |"
         )
     return lines
 
@@ -238,9 +239,9 @@ def as_run(size: Size, records: dict[str, Any]) -> Size:
 def main(argv: list[str] | None = None) -> None:
     """Run the stages asked for (unless cached), then write the report and the figures."""
     args = parse(argv)
-    args.command = "python benchmarks/paper.py " + shlex.join(
-        sys.argv[1:] if argv is None else argv
-    )
+    args.command = " ".join(
+        ["python benchmarks/paper.py", shlex.join(sys.argv[1:] if argv is None else argv)]
+    ).strip()
     size = SIZES[args.mode]
     args.out.mkdir(parents=True, exist_ok=True)
     todo = [s for s in args.stages if args.force or _cached(args.out, s, size) is None]
