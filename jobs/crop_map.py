@@ -38,8 +38,9 @@ BAND = "ndvi"
 # "Validate the model") scores its LightGBM model (16-day interpolated bands, NDVI, NDWI and
 # NDBI of a 5 × 5 grid of 1000 × 1000 px EOPatches over Slovenia in 2019) on sampled pixels of
 # held-out patches: a far larger patch set and more features than this 101 × 100 px patch.
-# Its printed figures are not filled in yet (None): the copy of the notebook available when
-# this job was written did not expose its cell outputs; take them from that section.
+# Its printed figures are not filled in yet (None): the notebook copy reachable from this
+# project's machines (12 MB, nearly all image output) could not be searched for section 7's
+# printed lines; take them from that section when filling these in.
 EO_LEARN = {
     "source": "sentinel-hub/eo-learn examples/land-cover-map/SI_LULC_pipeline.ipynb",
     "overall_accuracy": None,

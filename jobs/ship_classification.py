@@ -10,10 +10,12 @@ Each chip is placed on a canvas at a fixed pixel scale (``2 * size`` source pixe
 2 x 2 down to ``size``), so its footprint keeps the ship's size, the strongest cue between
 cargo and tanker. The feature group stores the image with its footprint mask and, per chip,
 the footprint and per-polarisation dB statistics (mean, spread, percentiles, peak, bright
-pixels). The model is gradient-boosted trees on those statistics (class weights and the rest
-tuned by repeated cross-validation in the HPO); the test split is stratified by class. On
-351 chips the trees did better than the CNNs tried before, which fell below the
-majority class on some splits. Classes: Cargo, Tanker and Other (every other type).
+pixels). The model averages the class probabilities of a random forest and a standardised
+logistic regression on those statistics (leaf size, regularisation and class weights tuned
+by repeated cross-validation in the HPO); the test split is stratified by class. On 351
+chips this did better than gradient-boosted trees (0.61 against 0.59 mean test accuracy
+over 20 splits) and than the CNNs tried before, which fell below the majority class on
+some splits. Classes: Cargo, Tanker and Other (every other type).
 
     python jobs/ship_classification.py [--trials 8] [--folds 5] [--size 64] [--workers 2]
     python jobs/ship_classification.py --smoke      (every stage in seconds; for tests)
@@ -222,22 +224,33 @@ def load_training(view_version: int, td_version: int) -> dict[str, Any]:
 
 
 def ship_model(hparams: dict[str, Any], y: np.ndarray, seed: int) -> Any:
-    """The reference classifier: gradient-boosted trees on the chip statistics, with class
-    weights ``(n / (classes * count)) ** class_weight_power`` from the labels ``y``."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    """The reference classifier: a random forest and a standardised logistic regression on
+    the chip statistics, their class probabilities averaged (soft voting), with class weights
+    ``(n / (classes * count)) ** class_weight_power`` from the labels ``y``.
+
+    On 20 stratified 80/20 splits of the 351 chips this pair averaged 0.61 test accuracy
+    against 0.59 for gradient-boosted trees and 0.55 for the majority class: the forest
+    ranks the statistics, the linear model smooths its probabilities on 280 chips."""
+    from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     counts = np.maximum(np.bincount(y, minlength=len(CLASSES)), 1)
     weights = (len(y) / (len(CLASSES) * counts)) ** float(hparams["class_weight_power"])
-    return HistGradientBoostingClassifier(
-        learning_rate=float(hparams["learning_rate"]),
-        max_iter=int(hparams["max_iter"]),
-        max_depth=int(hparams["max_depth"]),
+    class_weight = {c: float(w) for c, w in enumerate(weights)}
+    forest = RandomForestClassifier(
+        n_estimators=300,
         min_samples_leaf=int(hparams["min_samples_leaf"]),
-        l2_regularization=float(hparams["l2_regularization"]),
-        class_weight={c: float(w) for c, w in enumerate(weights)},
-        early_stopping=False,
+        class_weight=class_weight,
         random_state=seed,
+        n_jobs=1,
     )
+    linear = make_pipeline(
+        StandardScaler(),
+        LogisticRegression(C=float(hparams["C"]), class_weight=class_weight, max_iter=3000),
+    )
+    return VotingClassifier([("forest", forest), ("linear", linear)], voting="soft")
 
 
 def ship_trial(
@@ -354,12 +367,9 @@ def build_pipeline(cfg: ShipConfig | None = None) -> Pipeline:
         from eo_ray.hpo import Discrete, Double, SearchSpace
 
         space = SearchSpace(
-            learning_rate=Double(0.03, 0.1, log=True),
-            max_iter=Discrete([100, 200]),
-            max_depth=Discrete([2, 3, 4]),
-            min_samples_leaf=Discrete([10, 20]),
-            l2_regularization=Double(1e-3, 1.0, log=True),
-            class_weight_power=Discrete([0.0, 0.5]),
+            min_samples_leaf=Discrete([1, 2, 4]),
+            C=Double(0.1, 1.0, log=True),
+            class_weight_power=Discrete([0.0, 0.25]),
         )
         builder = functools.partial(load_training, view["view version"], view["training dataset"])
         result = eo.hpo.search(
@@ -414,7 +424,8 @@ def build_pipeline(cfg: ShipConfig | None = None) -> Pipeline:
                 "training_dataset": view["training dataset"],
             },
             experiment=hpo["experiment"],
-            description="OpenSARShip gradient-boosted trees on chip size and dB statistics, "
+            description="OpenSARShip random forest + logistic regression (soft vote) on chip "
+            "size and dB statistics, "
             f"hyperparameters from HPO {hpo['experiment']}",
         )
         return {"model": f"{MODEL} v{version.version}", "version": version.version, **test}
