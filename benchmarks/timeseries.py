@@ -18,9 +18,13 @@ Cases, each run by both sides in the same process, alternately, ``--runs`` times
   dates × bands × h × w per chip.
 
 Reported: median seconds of each side, their ratio (hand / eo-ray: above 1, eo-ray is
-faster) and whether both sides read the same values. Ray starts before the first run, the
-files are scanned once before the runs (headers only, as a catalog is scanned once), and a
-warm-up run of each eo-ray case is not measured (Ray's start-up is paid once per session).
+faster) and whether both sides read the same values. For cubes also "Ray Data alone": Ray
+Data making and delivering the same number of rows of the same bytes with no I/O at all
+(``ingest_throughput.bytes_source``), consumed the same way; hand / that time is the ceiling
+of any reader that delivers its chips through a Ray Dataset to the driver on this machine.
+Ray starts before the first run, the files are scanned once before the runs (headers only,
+as a catalog is scanned once), and a warm-up run of each eo-ray case is not measured (Ray's
+start-up is paid once per session).
 
     python benchmarks/timeseries.py                       # both stacks, repeat 1 and 4
     python benchmarks/timeseries.py --quick               # a few seconds: a smoke run
@@ -168,6 +172,35 @@ def eo_cube(items: list, chip: int) -> float:
     return total
 
 
+def ray_data_alone(chips: int, row_bytes: int) -> float:
+    """Seconds for Ray Data to make ``chips`` rows of ``row_bytes`` bytes with no I/O and
+    deliver them to the driver in batches of 16, as :func:`eo_cube` consumes the cube."""
+    import importlib.util
+
+    import ray
+
+    path = Path(__file__).with_name("ingest_throughput.py")
+    spec = importlib.util.spec_from_file_location("ingest_throughput", path)
+    ingest_bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ingest_bench)
+    source, tasks = ingest_bench.bytes_source(chips, row_bytes)
+    started = time.perf_counter()
+    ds = ray.data.read_datasource(source, override_num_blocks=tasks)
+    rows = ingest_bench.count_rows(ds, 16)
+    assert rows == chips
+    return time.perf_counter() - started
+
+
+def cube_shape(files: list[Path], chip: int) -> tuple[int, int]:
+    """Chips of a cube read with ``edge="drop"`` and the bytes of one (image and valid)."""
+    import rasterio
+
+    with rasterio.open(files[0]) as src:
+        n = (src.height // chip) * (src.width // chip)
+        itemsize = np.dtype(src.dtypes[0]).itemsize
+        return n, len(files) * chip * chip * (src.count * itemsize + 1)
+
+
 def _median(fn: Callable[[], object], runs: int, other: Callable[[], object]) -> tuple:
     """Alternate ``other`` and ``fn`` ``runs`` times: (median of other, of fn, last outputs)."""
     a_times, b_times, a_out, b_out = [], [], None, None
@@ -211,25 +244,34 @@ def run_stack(name: str, files: list[Path], args: argparse.Namespace) -> list[di
         lambda: eo_cube(items, chip), args.runs, lambda: hand_cube(files, chip)
     )
     agree = bool(np.isclose(want, got, rtol=1e-9))
+    chips, row_bytes = cube_shape(files, chip)
+    ray_data_alone(chips, row_bytes)  # warm-up, as for eo-ray
+    alone_s = statistics.median(ray_data_alone(chips, row_bytes) for _ in range(args.runs))
     rows.append({**base, "case": f"cube {chip} px chips", "hand_s": hand_s, "eo_s": eo_s,
-                 "ratio": hand_s / eo_s, "agree": agree})  # fmt: skip
+                 "ratio": hand_s / eo_s, "agree": agree, "chips": chips,
+                 "mb": chips * row_bytes / 1e6, "ray_data_s": alone_s,
+                 "ceiling": hand_s / alone_s})  # fmt: skip
     return rows
 
 
 def render(rows: list[dict]) -> str:
     """The rows as a Markdown table."""
     lines = [
-        "| stack | dates | bands | px | case | hand s | eo-ray s | ratio | agree |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| stack | dates | bands | px | case | hand s | eo-ray s | ratio | agree "
+        "| Ray Data alone s | ceiling (hand / alone) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if "skipped" in r:
-            cells = [r["stack"], r["dates"], r["bands"], r["px"], r["case"], "-", "-", "-", "-"]
-            cells[-1] = r["skipped"]
+            cells = [r["stack"], r["dates"], r["bands"], r["px"], r["case"], *"-" * 6]
+            cells[8] = r["skipped"]
         else:
+            alone = ("–", "–")
+            if "ray_data_s" in r:
+                alone = (f"{r['ray_data_s']:.3f}", f"{r['ceiling']:.2f}")
             cells = [r["stack"], r["dates"], r["bands"], r["px"], r["case"],
                      f"{r['hand_s']:.3f}", f"{r['eo_s']:.3f}", f"**{r['ratio']:.2f}**",
-                     "yes" if r["agree"] else "NO"]  # fmt: skip
+                     "yes" if r["agree"] else "NO", *alone]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 

@@ -127,11 +127,11 @@ def info(
 @datasets_app.command("list")
 def datasets_list(as_json: JsonOpt = False) -> None:
     """The public datasets eo-ray knows, with where they are found."""
-    from eo_ray.datasets import list_datasets, verify
+    from eo_ray import datasets
 
     rows = []
-    for spec in list_datasets():
-        report = verify(spec.name)
+    for spec in datasets.list():
+        report = datasets.verify(spec.name)
         rows.append(
             {
                 "name": spec.name,
@@ -164,14 +164,14 @@ def datasets_verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Check the sha256 of every file of each dataset; exit 1 if any is missing or wrong."""
-    from eo_ray.datasets import get_spec, list_datasets, verify
+    from eo_ray import datasets
 
-    specs = [get_spec(n) for n in names] if names else list_datasets()
+    specs = [datasets.get(n) for n in names] if names else datasets.list()
     reports = []
     with progress() as bar:
         task = bar.add_task("verifying", total=len(specs))
         for spec in specs:
-            reports.append(verify(spec.name))
+            reports.append(datasets.verify(spec.name))
             bar.advance(task)
     if as_json:
         emit_json([r.to_dict() for r in reports])

@@ -31,7 +31,7 @@ from eo_ray.storage import Workspace, workspace
 def node_report(root: str, run: str) -> str:
     """Runs on one node: describe it and write the description into the workspace."""
     import eo_ray
-    from eo_ray.datasets import list_datasets, verify
+    from eo_ray import datasets
 
     node_id = ray.get_runtime_context().get_node_id()
     report = {
@@ -40,7 +40,7 @@ def node_report(root: str, run: str) -> str:
         "eo_ray": eo_ray.__version__,
         "ray": ray.__version__,
         "python": sys.version.split()[0],
-        "datasets": [s.name for s in list_datasets() if verify(s.name).passed],
+        "datasets": [s.name for s in datasets.list() if datasets.verify(s.name).passed],
     }
     ws = Workspace(root)
     uri = ws.uri("cluster_check", run, f"{node_id}.json")

@@ -54,7 +54,7 @@ def main() -> int:
     console.rule("[bold]eo-ray demo: Sentinel-1 ship classification")
     console.print(f"Ray: {rt.resources.get('CPU', 0):g} CPUs · workspace: {rt.workspace.root}")
     task = ray.remote(_verify)
-    names = [spec.name for spec in eo.datasets.list_datasets()]
+    names = [spec.name for spec in eo.datasets.list()]
     reports = ray.get([task.remote(n) for n in names])
     bad = [r["name"] for r in reports if not r["passed"]]
     if bad:

@@ -17,4 +17,7 @@ def test_timeseries_benchmark_quick(ray_session, tmp_path: Path, capsys) -> None
     assert {r["stack"] for r in measured} == {"slovenia", "landsat"}
     assert all(r["agree"] for r in measured)
     assert all(r["hand_s"] > 0 and r["eo_s"] > 0 for r in measured)
+    cubes = [r for r in measured if r["case"].startswith("cube")]
+    assert cubes
+    assert all(r["ray_data_s"] > 0 and r["ceiling"] > 0 for r in cubes)  # the bound, same run
     assert "| stack | dates |" in capsys.readouterr().out

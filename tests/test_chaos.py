@@ -169,6 +169,14 @@ def test_a_worker_killed_mid_training_loses_no_row(ray_session, tmp_path):
         _, epoch, _, pid = mark.name.split("-")
         first_epoch[pid] = min(int(epoch), first_epoch.get(pid, epochs))
     assert len(first_epoch) == 4
+    restarted_at = max(first_epoch.values())  # the replacement group's first epoch
+    resumed = [rec for rec in result.history if "resumed_from_step" in rec]
+    if restarted_at > 0:  # it resumed from a checkpoint: the history says from which
+        assert resumed
+        assert resumed[0]["resumed_from_step"] == restarted_at - 1
+        assert resumed[0]["step"] == restarted_at
+    else:
+        assert not resumed
     last = [int((marks / f"epoch{epochs - 1}-rank{r}").read_text()) for r in (0, 1)]
     # Ray Train splits the data into equal shards for lock-step all-reduce: the
     # len(x) % num_workers rows left over are not trained on in any epoch, killed or not.

@@ -10,7 +10,18 @@ from eo_ray.storage import Workspace
 
 
 @pytest.mark.parametrize(
-    "stage", ["ingest", "experiments", "train", "models", "mapping", "serving", "pipelines"]
+    "stage",
+    [
+        "datasets",
+        "ingest",
+        "featurestore",
+        "experiments",
+        "train",
+        "models",
+        "mapping",
+        "serving",
+        "pipelines",
+    ],
 )
 def test_every_stage_with_records_offers_get_and_list(stage: str) -> None:
     module = getattr(eo, stage)
@@ -23,6 +34,28 @@ def test_stages_list_what_get_returns(workspace_root: Workspace) -> None:
     assert eo.train.list() == []
     assert eo.experiments.list() == []
     assert eo.pipelines.list() == []
+    assert eo.featurestore.list() == []
+
+
+def test_featurestore_get_and_list_are_the_stores_groups(workspace_root: Workspace) -> None:
+    fs = eo.feature_store()
+    first = fs.create_feature_group("vocab", primary_key="id")
+    second = fs.create_feature_group("vocab", primary_key="id")
+    assert eo.featurestore.get("vocab").version == second.version
+    assert eo.featurestore.get("vocab", version=first.version).version == first.version
+    assert [(g.name, g.version) for g in eo.featurestore.list()] == [
+        (g.name, g.version) for g in fs.list_feature_groups()
+    ]
+    with pytest.raises(eo.featurestore.NotFoundError):
+        eo.featurestore.get("no-such-group")
+
+
+def test_datasets_get_and_list_are_the_registered_specs() -> None:
+    names = [spec.name for spec in eo.datasets.list()]
+    assert "titanic" in names
+    assert eo.datasets.get("titanic").name == "titanic"
+    assert eo.datasets.list_datasets is eo.datasets.list  # the former names, one release
+    assert eo.datasets.get_spec("titanic") == eo.datasets.get("titanic")
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ address. Files are looked for in ``EO_RAY_DATA``, then in the cache, then downlo
 allowed; a file with the wrong hash is refused, never used.
 """
 
+import builtins
+
 from eo_ray.datasets._loaders import (
     FASHION_MNIST_CLASSES,
     S2_BANDS,
@@ -36,9 +38,18 @@ LOADERS = {
 }
 
 
-def list_datasets() -> list[DatasetSpec]:
-    """Every registered dataset."""
-    return list(registry().values())
+def get(name: str) -> DatasetSpec:
+    """The spec of dataset ``name`` (``eo.datasets.get``, like every stage's ``get``); a
+    clear error names the known datasets otherwise."""
+    return get_spec(name)
+
+
+def list() -> builtins.list[DatasetSpec]:
+    """Every registered dataset (``eo.datasets.list``, like every stage's ``list``)."""
+    return [*registry().values()]
+
+
+list_datasets = list  # the former name, kept as an alias for one release
 
 
 __all__ = [
@@ -52,7 +63,9 @@ __all__ = [
     "OpenSARShip",
     "RasterFile",
     "VerifyReport",
+    "get",
     "get_spec",
+    "list",
     "list_datasets",
     "load_bigearthnet",
     "load_fashion_mnist",

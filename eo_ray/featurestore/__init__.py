@@ -5,6 +5,8 @@ event_time="time")``; ``fg.insert(df)``; ``fg.read(as_of=3).to_pandas()``;
 ``fv = fs.create_feature_view("v", fg.select_all().join(other.select(["x"])), labels=["y"])``;
 ``fv.train_test_split(0.2)``; ``fv.get_feature_vector({"chip_id": 7})``; ``fs.search("sar")``;
 ``fv.get_series(shape="wide" | "array")`` for time series labelled point in time.
+``eo.featurestore.get(name, version=None)`` and ``eo.featurestore.list()`` look groups up
+as every stage's ``get`` and ``list`` do.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
     from eo_ray.featurestore.schema import Feature
     from eo_ray.featurestore.search import SearchHit
     from eo_ray.featurestore.statistics import Statistics
-    from eo_ray.featurestore.store import FeatureStore, feature_store
+    from eo_ray.featurestore.store import FeatureStore, feature_store, get
+    from eo_ray.featurestore.store import groups as list
     from eo_ray.featurestore.training import TrainingDataset
 
 __getattr__, __dir__ = _lazy.attach(__name__, __file__)
@@ -72,5 +75,7 @@ __all__ = [
     "ValidationFailedError",
     "ValidationReport",
     "feature_store",
+    "get",
+    "list",
     "open_online_store",
 ]

@@ -208,3 +208,17 @@ class FeatureStore:
 def feature_store(ws: Workspace | str | None = None) -> FeatureStore:
     """The feature store of the workspace ``ws`` (default: the current workspace)."""
     return FeatureStore(ws)
+
+
+def get(
+    name: str, version: int | None = None, *, ws: Workspace | str | None = None
+) -> FeatureGroup:
+    """Feature group ``name`` (its latest version when ``version`` is None):
+    ``eo.featurestore.get``, like every stage's ``get``."""
+    return FeatureStore(ws).get_feature_group(name, version)
+
+
+def groups(*, ws: Workspace | str | None = None) -> list[FeatureGroup]:
+    """Every version of every feature group of the workspace (``eo.featurestore.list``,
+    like every stage's ``list``)."""
+    return FeatureStore(ws).list_feature_groups()

@@ -1,11 +1,11 @@
 """Temporal preprocessing of image time series: gap filling, composites, spectral indices.
 
 Array level (numpy, vectorised over pixels; the dates axis comes FIRST, any trailing
-shape): :func:`time_grid`, :func:`interpolate`, :func:`composite`, :func:`spectral_index`.
+shape): :func:`time_grid`, :func:`interpolate`, :func:`composite`, :func:`spectral_index_values`.
 Dataset level, for cubes from :func:`eo_ray.ingest.read_cube` (rows with ``image`` dates ×
 bands × h × w, ``times`` and ``valid`` dates × h × w), applied with ``map_batches``:
 :func:`interpolate_cube` (exported as ``eo.ingest.interpolate``) and
-:func:`composite_cube` (``eo.ingest.composite``); ``eo.ingest.add_index`` computes an
+:func:`composite_cube` (``eo.ingest.composite``); ``eo.ingest.spectral_index`` computes an
 index per date on cubes as it does on chips.
 
 ``every`` names a regular period: ``"16D"`` (days), ``"2W"`` (weeks), both counted from
@@ -235,7 +235,7 @@ def _band_for(common: str, bands: Sequence[str], common_names: Mapping[str, str]
     )
 
 
-def spectral_index(
+def spectral_index_values(
     values: Any,
     bands: Sequence[str],
     name_or_formula: str,
@@ -254,20 +254,25 @@ def spectral_index(
     names = [str(b) for b in bands]
     axis = band_axis % array.ndim if array.ndim else 0
     if array.ndim < 2 or array.shape[axis] != len(names):
-        raise invalid("bands", "spectral_index", f"one name per entry of axis {band_axis}", names)
+        raise invalid(
+            "bands", "spectral_index_values", f"one name per entry of axis {band_axis}", names
+        )
     key = str(name_or_formula).upper()
     if key in INDICES:
         a, b = (_band_for(c, names, common_names or {}) for c in INDICES[key])
         formula = f"({a} - {b}) / ({a} + {b})"
         if not (a.isidentifier() and b.isidentifier()):
-            raise invalid("bands", "spectral_index", "names that are identifiers", names)
+            raise invalid("bands", "spectral_index_values", "names that are identifiers", names)
     else:
         formula = str(name_or_formula)
     try:
         tree = ast.parse(formula, mode="eval")
     except SyntaxError:
         raise invalid(
-            "name_or_formula", "spectral_index", f"one of {sorted(INDICES)} or a formula", formula
+            "name_or_formula",
+            "spectral_index_values",
+            f"one of {sorted(INDICES)} or a formula",
+            formula,
         ) from None
     planes = {n: np.take(array, i, axis=axis).astype(np.float32) for i, n in enumerate(names)}
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

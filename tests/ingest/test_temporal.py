@@ -9,7 +9,7 @@ import pytest
 
 from eo_ray.datasets import load_s2_slovenia
 from eo_ray.ingest import InvalidOptionError
-from eo_ray.ingest.temporal import composite, interpolate, spectral_index, time_grid
+from eo_ray.ingest.temporal import composite, interpolate, spectral_index_values, time_grid
 
 DATES = 12  # the first twelve dates of the patch
 
@@ -124,23 +124,23 @@ def test_spectral_index_per_date_on_the_reference_scenes(patch) -> None:
     scenes = np.moveaxis(patch.reference_scenes, -1, 1)  # dates × 13 bands × h × w
     bands = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10"]
     bands += ["B11", "B12"]
-    ndvi = spectral_index(scenes, bands, "NDVI")
+    ndvi = spectral_index_values(scenes, bands, "NDVI")
     red, nir = scenes[:, 3].astype(np.float32), scenes[:, 7].astype(np.float32)
     assert ndvi.shape == (5, 101, 100)
     np.testing.assert_allclose(ndvi, (nir - red) / (nir + red), rtol=1e-6)
-    formula = spectral_index(scenes, bands, "(B8A - B11) / (B8A + B11)")
+    formula = spectral_index_values(scenes, bands, "(B8A - B11) / (B8A + B11)")
     np.testing.assert_allclose(
         formula, (scenes[:, 8] - scenes[:, 11]) / (scenes[:, 8] + scenes[:, 11]), rtol=1e-5
     )
     with pytest.raises(InvalidOptionError, match="common_names"):
-        spectral_index(scenes[:, :2], ["B4", "B5"], "NDVI")
+        spectral_index_values(scenes[:, :2], ["B4", "B5"], "NDVI")
     assert np.allclose(
-        spectral_index(
+        spectral_index_values(
             scenes[:, [3, 7]], ["B4", "B5"], "NDVI", common_names={"red": "B4", "nir": "B5"}
         ),
         ndvi,
     )
     with pytest.raises(InvalidOptionError, match="not a band"):
-        spectral_index(scenes, bands, "B99 - B04")
+        spectral_index_values(scenes, bands, "B99 - B04")
     with pytest.raises(InvalidOptionError, match="may only use"):
-        spectral_index(scenes, bands, "__import__('os')")
+        spectral_index_values(scenes, bands, "__import__('os')")
