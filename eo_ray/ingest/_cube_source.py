@@ -2,7 +2,8 @@
 windows of one or more series at every date, into one dates × bands × h × w array per chip.
 
 Files are opened once per task (warped onto the series grid when theirs differs, as the
-chip reader does) and each window is read with :func:`~eo_ray.ingest._strips.read_span`.
+chip reader does); the windows of one row are read as one strip per date and file
+(:func:`~eo_ray.ingest._strips.read_span` over their union) and copied out.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from eo_ray.ingest._cube_plan import CubeOptions, MaskRead, SeriesPlan
 from eo_ray.ingest._datasource import MIN_TASK_BYTES, _Source
 from eo_ray.ingest._gdal import GdalOptions, describe_error
 from eo_ray.ingest._plan import ItemPlan
-from eo_ray.ingest._strips import read_span
+from eo_ray.ingest._strips import MAX_STRIP_BYTES, plan_runs, read_span
 from eo_ray.ingest._windows import Window, overlap
 from eo_ray.ingest.errors import ChipReadError
 from eo_ray.ingest.preprocess import qa_cloud_mask
 
 SCL_INVALID = (0, 1, 3, 8, 9, 10)  # no data, defective, cloud shadow, clouds, cirrus
+MIN_TASK_WINDOWS = 32  # windows per read task before a cube is split further than the CPUs
 
 
 def _chip_bytes(plan: SeriesPlan) -> int:
@@ -51,14 +53,19 @@ class CubeDatasource(Datasource):
         return sum(_chip_bytes(p) * len(p.windows) for p in self.plans)
 
     def output_blocks(self) -> int:
-        """One block per read task: four tasks per CPU, none over ``block_bytes``."""
+        """One block per read task: up to four tasks per CPU, none over ``block_bytes``.
+
+        Every task opens each date's files, so a small cube gets one task per CPU unless
+        each task still has ``MIN_TASK_WINDOWS`` windows to spread those opens over."""
         import ray
 
         windows = sum(len(p.windows) for p in self.plans)
         total = self.estimate_inmemory_data_size()
         cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
+        spread = max(cpus, windows // MIN_TASK_WINDOWS)
         wanted = max(
-            math.ceil(total / self.opts.block_bytes), min(4 * cpus, total // MIN_TASK_BYTES)
+            math.ceil(total / self.opts.block_bytes),
+            min(4 * cpus, spread, total // MIN_TASK_BYTES),
         )
         return max(1, min(windows, wanted))
 
@@ -149,19 +156,25 @@ def _read_date(
     image: np.ndarray,
     valid: np.ndarray,
 ) -> None:
+    """Date ``t`` of every window: the windows of a row are read as one strip per file
+    (:func:`~eo_ray.ingest._strips.plan_runs`) and copied out, as the chip reader does."""
     from rasterio.enums import Resampling
 
     date, mask = series.dates[t], series.masks[t]
     sources = files.sources(date, Resampling[opts.resampling])
     mask_sources = masks.sources(mask.plan, Resampling.nearest) if mask else []
-    for k, spec in enumerate(windows):
-        span = Window(*spec[:4])
-        _, present = read_span(date, span, sources, out=image[k, t])
-        if present is not None:
-            valid[k, t] = present
-        _footprint(date, span, sources, valid[k, t])
+    height, width = windows[0][2], windows[0][3]
+    column_bytes = len(date.band_names) * height * np.dtype(date.dtype).itemsize
+    for span, members in plan_runs(windows, max(width, MAX_STRIP_BYTES // column_bytes)):
+        strip, present = read_span(date, span, sources)
+        ok = np.ones((span.height, span.width), dtype=bool) if present is None else present
+        _footprint(date, span, sources, ok)
         if mask is not None:
-            valid[k, t] &= ~_clouds(mask, span, mask_sources)
+            ok &= ~_clouds(mask, span, mask_sources)
+        for k in members:
+            c0 = windows[k][1] - span.col_off  # a run's windows share their rows
+            image[k, t] = strip[:, :, c0 : c0 + width]
+            valid[k, t] = ok[:, c0 : c0 + width]
 
 
 def read_cube_chunk(
