@@ -66,7 +66,7 @@ SIZES = {
     ),
     "tiny": Size(
         hpo_trials=6, hpo_epochs=2, hpo_train=256, hpo_test=128,
-        replay_workers=(4,), replay_trials=12, replay_time_scale=0.05,
+        replay_workers=(4,), replay_trials=8, replay_time_scale=0.05,
         replay_rules=("paper",),
         titanic_repeats=1, titanic_epochs=1,
         mnist_train=256, mnist_test=128, mnist_epochs=1, mnist_repeats=1,

@@ -91,7 +91,7 @@ def _stop_cluster(temp_dir: str, gcs: int) -> None:
     for proc in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=10)
+    _, alive = psutil.wait_procs(procs, timeout=3)  # some Ray processes ignore SIGTERM
     for proc in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()

@@ -50,6 +50,24 @@ def test_featurestore_get_and_list_are_the_stores_groups(workspace_root: Workspa
         eo.featurestore.get("no-such-group")
 
 
+def test_train_list_is_newest_first_like_the_other_stages(workspace_root: Workspace) -> None:
+    import os
+
+    from eo_ray.train.result import RUN_FILE
+
+    for n, run_id in enumerate(["b-older", "a-newer"]):  # ids sort the other way round
+        record = {
+            "run_id": run_id, "strategy": "allreduce", "framework": "torch", "num_workers": 1,
+            "config": {}, "history": [], "metrics": {}, "checkpoint": None,
+            "best_checkpoint": None, "export_uri": None, "export_files": [],
+            "wall_time_s": 1.0, "root": workspace_root.root,
+        }  # fmt: skip
+        uri = workspace_root.uri("train", run_id, RUN_FILE)
+        workspace_root.write_json(uri, record)
+        os.utime(workspace_root.fs_path(uri), (1_000_000 + n, 1_000_000 + n))
+    assert [r.run_id for r in eo.train.list()] == ["a-newer", "b-older"]
+
+
 def test_datasets_get_and_list_are_the_registered_specs() -> None:
     names = [spec.name for spec in eo.datasets.list()]
     assert "titanic" in names

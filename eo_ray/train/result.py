@@ -63,11 +63,14 @@ def load_run(run_id: str, ws: Workspace | str | None = None) -> TrainResult:
 
 
 def list_runs(ws: Workspace | str | None = None) -> list[TrainResult]:
-    """Every recorded run of the workspace, oldest first."""
+    """Every recorded run of the workspace, newest first (as every stage's ``list``): by
+    when its record was written, then by id."""
     ws = as_workspace(ws)
     runs = []
     for name in ws.list_dir(ws.uri("train")):
         uri = ws.uri("train", name, RUN_FILE)
-        if ws.exists(uri):
-            runs.append(TrainResult(**ws.read_json(uri)))
-    return sorted(runs, key=lambda r: r.run_id)
+        info = ws.filesystem.get_file_info(ws.fs_path(uri))
+        if info.is_file:
+            written = info.mtime_ns or 0
+            runs.append((written, name, TrainResult(**ws.read_json(uri))))
+    return [run for _, _, run in sorted(runs, key=lambda r: (r[0], r[1]), reverse=True)]
