@@ -16,6 +16,8 @@ from eo_ray.storage import Workspace
         "ingest",
         "featurestore",
         "experiments",
+        "hpo",
+        "ablation",
         "train",
         "models",
         "mapping",
@@ -66,6 +68,21 @@ def test_train_list_is_newest_first_like_the_other_stages(workspace_root: Worksp
         workspace_root.write_json(uri, record)
         os.utime(workspace_root.fs_path(uri), (1_000_000 + n, 1_000_000 + n))
     assert [r.run_id for r in eo.train.list()] == ["a-newer", "b-older"]
+
+
+def test_hpo_and_ablation_get_and_list_are_their_experiment_records(
+    workspace_root: Workspace,
+) -> None:
+    from eo_ray.tracking import ExperimentNotFoundError, start
+
+    search = start("vocab-search", "hpo")
+    study = start("vocab-study", "ablation")
+    assert [r.id for r in eo.hpo.list()] == [search.id]
+    assert [r.id for r in eo.ablation.list()] == [study.id]
+    assert eo.hpo.get(search.id).name == "vocab-search"
+    assert eo.ablation.get(study.id).kind == "ablation"
+    with pytest.raises(ExperimentNotFoundError, match="is a run of kind 'ablation', not 'hpo'"):
+        eo.hpo.get(study.id)
 
 
 def test_datasets_get_and_list_are_the_registered_specs() -> None:

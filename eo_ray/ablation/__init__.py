@@ -22,6 +22,7 @@ from eo_ray import _lazy
 if TYPE_CHECKING:
     from eo_ray.ablation._result import AblationResult
     from eo_ray.ablation._run import run
+    from eo_ray.ablation._runs import get, list
     from eo_ray.ablation.ablators import LOCO, Ablator, Variant
     from eo_ray.ablation.errors import (
         AblationError,
@@ -46,5 +47,7 @@ __all__ = [
     "StudyError",
     "SurgeryError",
     "Variant",
+    "get",
+    "list",
     "run",
 ]

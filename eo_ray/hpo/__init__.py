@@ -21,6 +21,7 @@ from eo_ray import _lazy
 if TYPE_CHECKING:
     from eo_ray.hpo._reporter import Reporter, TrialOutcome, TrialStopped, execute_trial
     from eo_ray.hpo._result import SearchResult
+    from eo_ray.hpo._runs import get, list
     from eo_ray.hpo._search import search
     from eo_ray.hpo._space import Categorical, Discrete, Double, Integer, Parameter, SearchSpace
     from eo_ray.hpo._state import SearchState
@@ -82,5 +83,7 @@ __all__ = [
     "TrialStopped",
     "TrialView",
     "execute_trial",
+    "get",
+    "list",
     "search",
 ]

@@ -24,6 +24,7 @@ from eo_ray.tracking._records import (
     load_function,
     start,
 )
+from eo_ray.tracking._stage_runs import get_of_kind, list_of_kind
 from eo_ray.tracking.errors import ExperimentError, ExperimentNotFoundError, RerunError
 
 __all__ = [
@@ -35,7 +36,9 @@ __all__ = [
     "RunStatus",
     "dumps_by_value",
     "get",
+    "get_of_kind",
     "list_experiments",
+    "list_of_kind",
     "load_call",
     "load_function",
     "start",
