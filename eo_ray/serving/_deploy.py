@@ -48,9 +48,8 @@ def _resolve_version(model: str, version: int | str | None, metric: str) -> Any:
     if isinstance(version, str) and version.isdigit():
         version = int(version)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise DeploymentConfigError(
-            f"version must be a version number, 'best' or None (latest); got {version!r}."
-        )
+        expected = "a version number, 'best' or None (the latest)"
+        raise invalid(DeploymentConfigError, "version", "deploy", expected, version)
     return models.get(model, version)
 
 
@@ -67,20 +66,17 @@ def _view_ref(feature_view: Any) -> tuple[str, int | None] | None:
         return view.name, int(view.version)
     if hasattr(feature_view, "name") and hasattr(feature_view, "version"):
         return feature_view.name, int(feature_view.version)
-    raise DeploymentConfigError(
-        "feature_view must be a FeatureView, its name or 'name:version'; "
-        f"got {type(feature_view).__name__}."
-    )
+    expected = "a FeatureView, its name or 'name:version'"
+    raise invalid(DeploymentConfigError, "feature_view", "deploy", expected, feature_view)
 
 
 def _check_counts(min_replicas: int, max_replicas: int, batch_size: int | None) -> None:
-    if not (isinstance(min_replicas, int) and isinstance(max_replicas, int)) or min_replicas < 0:
-        raise DeploymentConfigError("min_replicas and max_replicas must be integers >= 0.")
+    for name, value in (("min_replicas", min_replicas), ("max_replicas", max_replicas)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise invalid(DeploymentConfigError, name, "deploy", "an int >= 0", value)
     if max_replicas < max(1, min_replicas):
-        raise DeploymentConfigError(
-            f"max_replicas ({max_replicas}) must be at least 1 and at least min_replicas "
-            f"({min_replicas})."
-        )
+        expected = f"at least 1 and at least min_replicas ({min_replicas})"
+        raise invalid(DeploymentConfigError, "max_replicas", "deploy", expected, max_replicas)
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         expected = "a positive int or None"
         raise invalid(DeploymentConfigError, "batch_size", "deploy", expected, batch_size)

@@ -146,6 +146,14 @@ def test_auth_token_and_named_features(serve_instance, titanic_lr):
 def test_bad_deploy_arguments(serve_instance, titanic_lr):
     with pytest.raises(DeploymentConfigError, match="max_replicas"):
         eo.serving.deploy("titanic-lr", min_replicas=3, max_replicas=2)
+    with pytest.raises(
+        DeploymentConfigError, match="The 'min_replicas' parameter of deploy must be an int >= 0"
+    ):
+        eo.serving.deploy("titanic-lr", min_replicas=-1)
+    with pytest.raises(DeploymentConfigError, match="The 'version' parameter of deploy"):
+        eo.serving.deploy("titanic-lr", version=1.5)
+    with pytest.raises(DeploymentConfigError, match="The 'feature_view' parameter of deploy"):
+        eo.serving.deploy("titanic-lr", feature_view=42)
     with pytest.raises(DeploymentConfigError, match="batch_size"):
         eo.serving.deploy("titanic-lr", batch_size=0)
     with pytest.raises(DeploymentConfigError, match="batch_wait_s"):
