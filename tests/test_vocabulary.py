@@ -18,6 +18,7 @@ from eo_ray.storage import Workspace
         "experiments",
         "hpo",
         "ablation",
+        "monitoring",
         "train",
         "models",
         "mapping",

@@ -13,6 +13,7 @@ from eo_ray import _lazy
 
 if TYPE_CHECKING:
     from eo_ray.monitoring._alerts import Alert, AlertHook, alerts
+    from eo_ray.monitoring._reports import get, list
     from eo_ray.monitoring._requests import requests
     from eo_ray.monitoring.drift import ColumnDrift, DriftReport, compare, drift
     from eo_ray.monitoring.errors import MonitoringError, NoRequestsError, ReferenceDataError
@@ -32,6 +33,8 @@ __all__ = [
     "band_statistics",
     "compare",
     "drift",
+    "get",
+    "list",
     "request_inputs",
     "requests",
     "summarise",

@@ -85,6 +85,16 @@ def test_brightened_copy_alerts_and_calls_the_hook(drift_windows, reference):
     src = stored.split('<script src="', 1)[1].split('"', 1)[0]
     assert src.startswith("../../../_static/evidently-")
     assert ws.exists(ws.join(ws.uri("monitoring"), "_static", src.rsplit("/", 1)[1]))
+    # The stored report comes back through the stage's get and list (newest first).
+    latest = eo.monitoring.get("fashion-drift")
+    assert (latest.created_at, latest.uri) == (report.created_at, report.uri)
+    assert latest.drifted_columns == report.drifted_columns
+    assert latest.alert == report.alert
+    assert eo.monitoring.get("fashion-drift", report.created_at).uri == report.uri
+    assert eo.monitoring.list("fashion-drift")[0].created_at == report.created_at
+    assert report.uri in [r.uri for r in eo.monitoring.list()]
+    with pytest.raises(eo.monitoring.MonitoringError, match="No drift report"):
+        eo.monitoring.get("fashion-drift", "1999-01-01T00:00:00+0000")
 
 
 def test_alert_starts_the_retraining_pipeline(drift_windows, reference):
