@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from eo_ray._params import invalid
 from eo_ray.hpo.errors import SearchSpaceError
 
 Value = Any
@@ -38,9 +39,9 @@ class Parameter(ABC):
         return value in self.grid(0)
 
 
-def _number(name: str, value: object) -> float:
+def _number(name: str, owner: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SearchSpaceError(f"{name} must be a finite number; got {value!r}.")
+        raise invalid(SearchSpaceError, name, owner, "a finite number", value)
     return value
 
 
@@ -54,11 +55,11 @@ class Double(Parameter):
     kind: ClassVar[str] = "double"
 
     def __post_init__(self) -> None:
-        low, high = _number("Double low", self.low), _number("Double high", self.high)
+        low, high = _number("low", "Double", self.low), _number("high", "Double", self.high)
         if low >= high:
-            raise SearchSpaceError(f"Double needs low < high; got low={low!r}, high={high!r}.")
+            raise invalid(SearchSpaceError, "high", "Double", f"above low ({low!r})", high)
         if self.log and low <= 0:
-            raise SearchSpaceError(f"Double(log=True) needs low > 0; got low={low!r}.")
+            raise invalid(SearchSpaceError, "low", "Double(log=True)", "above 0", low)
 
     def sample(self, rng: np.random.Generator) -> float:
         if self.log:
@@ -90,13 +91,12 @@ class Integer(Parameter):
     def __post_init__(self) -> None:
         for label, v in (("low", self.low), ("high", self.high)):
             if isinstance(v, bool) or not isinstance(v, int | np.integer):
-                raise SearchSpaceError(f"Integer {label} must be an integer; got {v!r}.")
+                raise invalid(SearchSpaceError, label, "Integer", "an integer", v)
         if self.low >= self.high:
-            raise SearchSpaceError(
-                f"Integer needs low < high; got low={self.low!r}, high={self.high!r}."
-            )
+            expected = f"above low ({self.low!r})"
+            raise invalid(SearchSpaceError, "high", "Integer", expected, self.high)
         if self.log and self.low <= 0:
-            raise SearchSpaceError(f"Integer(log=True) needs low > 0; got low={self.low!r}.")
+            raise invalid(SearchSpaceError, "low", "Integer(log=True)", "above 0", self.low)
 
     def sample(self, rng: np.random.Generator) -> int:
         if self.log:
@@ -119,17 +119,16 @@ class Integer(Parameter):
 
 def _values(kind: str, values: Sequence[Value]) -> tuple[Value, ...]:
     if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
-        raise SearchSpaceError(f"{kind} needs a list of values; got {values!r}.")
+        raise invalid(SearchSpaceError, "values", kind, "a list of values", values)
     out = tuple(v.item() if isinstance(v, np.generic) else v for v in values)
     if not out:
-        raise SearchSpaceError(f"{kind} needs at least one value; got an empty list.")
+        raise invalid(SearchSpaceError, "values", kind, "a list of at least one value", [])
     for v in out:
         if not isinstance(v, str | int | float | bool) and v is not None:
-            raise SearchSpaceError(
-                f"{kind} values must be numbers, strings, booleans or None; got {v!r}."
-            )
+            expected = "numbers, strings, booleans or None"
+            raise invalid(SearchSpaceError, "values", kind, expected, v)
     if len(set(out)) != len(out):
-        raise SearchSpaceError(f"{kind} values must be distinct; got {list(out)!r}.")
+        raise invalid(SearchSpaceError, "values", kind, "distinct values", list(out))
     return out
 
 
@@ -143,7 +142,7 @@ class Discrete(Parameter):
     def __init__(self, values: Sequence[float]) -> None:
         out = _values("Discrete", values)
         for v in out:
-            _number("Discrete values", v)
+            _number("values", "Discrete", v)
         object.__setattr__(self, "values", tuple(sorted(out)))
 
     def sample(self, rng: np.random.Generator) -> float:
@@ -194,14 +193,11 @@ class SearchSpace(Mapping[str, Parameter]):
             )
         for name, param in merged.items():
             if not isinstance(name, str) or not name.isidentifier():
-                raise SearchSpaceError(
-                    f"Search-space parameter names must be Python identifiers; got {name!r}."
-                )
+                expected = "Python identifiers as parameter names"
+                raise invalid(SearchSpaceError, "params", "SearchSpace", expected, name)
             if not isinstance(param, Parameter):
-                raise SearchSpaceError(
-                    f"Parameter {name!r} must be a Double, Integer, Discrete or Categorical; "
-                    f"got {param!r}."
-                )
+                expected = "a Double, Integer, Discrete or Categorical"
+                raise invalid(SearchSpaceError, name, "SearchSpace", expected, param)
         self._params = dict(merged)
 
     def __getitem__(self, name: str) -> Parameter:
