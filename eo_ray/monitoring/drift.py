@@ -97,10 +97,8 @@ def _reference_frame(reference: Any) -> tuple[pd.DataFrame, Any]:
         if array.dtype == object or array.size == 0:
             raise ReferenceDataError("The reference array must be a non-empty numeric array.")
         return summarise(array), array
-    raise ReferenceDataError(
-        "reference must be a DataFrame, an array of instances or a feature view; "
-        f"got {type(reference).__name__}."
-    )
+    expected = "a DataFrame, an array of instances or a feature view"
+    raise invalid(ReferenceDataError, "reference", "drift", expected, type(reference).__name__)
 
 
 def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:

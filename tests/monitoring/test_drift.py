@@ -134,7 +134,7 @@ def test_bad_drift_calls(drift_windows, reference):
         eo.monitoring.drift("fashion-drift", reference=reference, since=_now())
     with pytest.raises(NoRequestsError, match="logged no requests"):
         eo.monitoring.drift("never-served", reference=reference)
-    with pytest.raises(ReferenceDataError, match="reference must be"):
+    with pytest.raises(ReferenceDataError, match="The 'reference' parameter of drift must be"):
         eo.monitoring.drift("fashion-drift", reference="x_train")
     with pytest.raises(ReferenceDataError, match="none of the logged features"):
         eo.monitoring.drift("fashion-drift", reference=pd.DataFrame({"age": [1.0, 2.0]}))
