@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from eo_ray.storage import validate_name, workspace
+from eo_ray.storage import Workspace, as_workspace, validate_name, workspace
 
 AlertHook = Callable[["Alert"], Any]
 
@@ -36,8 +36,8 @@ class Alert:
         return asdict(self)
 
 
-def _folder(deployment: str) -> str:
-    return workspace().uri("monitoring", validate_name(deployment, "deployment"), "alerts")
+def _folder(deployment: str, ws: Workspace | str | None = None) -> str:
+    return as_workspace(ws).uri("monitoring", validate_name(deployment, "deployment"), "alerts")
 
 
 def record(alert: Alert) -> str:
@@ -48,10 +48,10 @@ def record(alert: Alert) -> str:
     return uri
 
 
-def alerts(deployment: str) -> list[Alert]:
+def alerts(deployment: str, *, ws: Workspace | str | None = None) -> list[Alert]:
     """The recorded alerts of ``deployment``, oldest first."""
-    ws = workspace()
-    folder = _folder(deployment)
+    ws = as_workspace(ws)
+    folder = _folder(deployment, ws)
     return [
         Alert(**ws.read_json(f"{folder}/{entry}"))
         for entry in ws.list_dir(folder)

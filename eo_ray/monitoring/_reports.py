@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from eo_ray.monitoring._alerts import Alert
+from eo_ray.monitoring._alerts import Alert, alerts
 from eo_ray.monitoring.drift import ColumnDrift, DriftReport
 from eo_ray.monitoring.errors import MonitoringError
 from eo_ray.storage import Workspace, as_workspace, validate_name
@@ -38,12 +38,7 @@ def _reports(ws: Workspace, deployment: str) -> builtins.list[DriftReport]:
     """The stored reports of one deployment, each with the alert it raised (the alert is
     recorded after its report, naming the report's folder)."""
     folder = ws.uri("monitoring", validate_name(deployment, "deployment"), "drift")
-    alert_folder = ws.uri("monitoring", deployment, "alerts")
-    raised = {}
-    for entry in ws.list_dir(alert_folder):
-        if entry.endswith(".json"):
-            alert = Alert(**ws.read_json(f"{alert_folder}/{entry}"))
-            raised[alert.report] = alert
+    raised = {alert.report: alert for alert in alerts(deployment, ws=ws)}
     out = []
     for stamp in ws.list_dir(folder):
         uri = f"{folder}/{stamp}/report.json"

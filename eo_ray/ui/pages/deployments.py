@@ -3,8 +3,8 @@
 Browsing needs no Ray: deployments are the records the serving stage keeps under the
 workspace (``serving/deployments/<name>.json``) and the request logs it writes
 (``request_log.table_uri``); whether Serve still runs them is only known with Ray, so the
-page shows the recorded state. Drift reports are read from where ``eo.monitoring.drift``
-saves them (``monitoring/<name>/drift/<time>/report.json``); there is no reader API yet.
+page shows the recorded state. Drift reports come from ``eo.monitoring.list(name)``, where
+``eo.monitoring.drift`` saved them.
 """
 
 from __future__ import annotations
@@ -121,19 +121,6 @@ def _page_rows(table: Any, page: int, status: int | None) -> tuple[list[dict], i
     return rows, total
 
 
-def _drift_reports(name: str) -> list[dict[str, Any]]:
-    ws = workspace()
-    folder = ws.uri("monitoring", name, "drift")
-    reports = []
-    for stamp in ws.list_dir(folder)[::-1]:
-        uri = f"{folder}/{stamp}/report.json"
-        if ws.exists(uri):
-            doc = ws.read_json(uri)
-            doc.pop("html", None)
-            reports.append(doc)
-    return reports
-
-
 def deployments_index() -> dict[str, Any]:
     """Every recorded deployment."""
     return {"deployments": recorded_deployments()}
@@ -178,7 +165,7 @@ def deployment_detail(
         "matching": total,
         "status_filter": status,
         "latency": latency,
-        "drift_reports": _drift_reports(name),
+        "drift_reports": [r.to_dict() for r in monitoring.list(name)],
         "alerts": [a.to_dict() for a in monitoring.alerts(name)],
     }
 
