@@ -33,6 +33,7 @@ start-up is paid once per session).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -43,6 +44,7 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -172,17 +174,24 @@ def eo_cube(items: list, chip: int) -> float:
     return total
 
 
-def ray_data_alone(chips: int, row_bytes: int) -> float:
-    """Seconds for Ray Data to make ``chips`` rows of ``row_bytes`` bytes with no I/O and
-    deliver them to the driver in batches of 16, as :func:`eo_cube` consumes the cube."""
+@functools.cache
+def _ingest_benchmark() -> Any:
+    """``benchmarks/ingest_throughput.py`` as a module (its Ray-Data-alone source), once."""
     import importlib.util
-
-    import ray
 
     path = Path(__file__).with_name("ingest_throughput.py")
     spec = importlib.util.spec_from_file_location("ingest_throughput", path)
-    ingest_bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ingest_bench)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def ray_data_alone(chips: int, row_bytes: int) -> float:
+    """Seconds for Ray Data to make ``chips`` rows of ``row_bytes`` bytes with no I/O and
+    deliver them to the driver in batches of 16, as :func:`eo_cube` consumes the cube."""
+    import ray
+
+    ingest_bench = _ingest_benchmark()
     source, tasks = ingest_bench.bytes_source(chips, row_bytes)
     started = time.perf_counter()
     ds = ray.data.read_datasource(source, override_num_blocks=tasks)
