@@ -72,6 +72,7 @@ SIZES = {
         mnist_train=256, mnist_test=128, mnist_epochs=1, mnist_repeats=1,
         mnist_filters=(8, 16), mnist_dense=32,
         ship_modules=2, ship_epochs=1, ship_repeats=1, ship_workers=(1,),
+        ship_replay_scale=0.1,
     ),
 }  # fmt: skip
 

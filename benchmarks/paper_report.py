@@ -175,6 +175,15 @@ def ablation_section(
     return out
 
 
+def _scaled(scale: float) -> str:
+    if scale == 1.0:
+        return "."
+    return (
+        f" x{scale} and their wall-clock is divided by {scale}, so Ray's fixed per-trial "
+        "costs weigh more than in an unscaled replay."
+    )
+
+
 def scaling_section(result: dict | None) -> list[str]:
     """Figure 15: wall-clock at 1, 2 (real) and 1, 2, 4 (replayed) workers."""
     out = ["## Figure 15: ablation scaling", ""]
@@ -198,7 +207,8 @@ def scaling_section(result: dict | None) -> list[str]:
     out += [
         "",
         f"{result['trials']} trials (the module ablation's variants x repeats); the "
-        "replays sleep the 1-worker run's trial durations (`ablation_trials.json`).",
+        "replays sleep the 1-worker run's trial durations (`ablation_trials.json`)"
+        + _scaled(result.get("replay_scale", 1.0)),
         "",
         "![Figure 15](fig15_ablation_scaling.png)",
         "",

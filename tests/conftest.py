@@ -51,6 +51,48 @@ def reserve_ports(ports: range) -> range:
     return ports
 
 
+def ray_node_ports(worker_ports: int = 41) -> list[str]:
+    """``ray start`` options that put every port of a node on a free one (several Ray
+    instances run on this machine at once): its own range of ``worker_ports`` worker ports."""
+    names = [
+        "node-manager-port",
+        "object-manager-port",
+        "dashboard-agent-listen-port",
+        "dashboard-agent-grpc-port",
+        "metrics-export-port",
+        "runtime-env-agent-port",
+    ]
+    low = free_port() // 10 * 10
+    workers = reserve_ports(range(low, low + worker_ports))  # first: none of the rest inside
+    args = [f"--{name}={free_port()}" for name in names]
+    return [*args, f"--min-worker-port={workers.start}", f"--max-worker-port={workers.stop - 1}"]
+
+
+def stop_ray_cluster(temp_dir: str, gcs: int) -> None:
+    """Stop exactly the processes of the cluster started with ``--temp-dir=temp_dir`` and
+    GCS port ``gcs`` (never `ray stop`: other Ray instances run on this machine)."""
+    import contextlib
+
+    import psutil
+
+    def ours(proc: psutil.Process) -> bool:
+        try:
+            cmd = " ".join(proc.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False
+        return temp_dir in cmd or f":{gcs}" in cmd
+
+    procs = [p for p in psutil.process_iter() if p.pid != os.getpid() and ours(p)]
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=3)  # some Ray processes ignore SIGTERM
+    for proc in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=10)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The folder of the real datasets (EO_RAY_DATA)."""

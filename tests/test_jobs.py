@@ -1,9 +1,11 @@
 """Every entry point in ``jobs/`` runs end to end at a tiny size (``--smoke``).
 
 Each job is started as users start it, ``python jobs/X.py --smoke``, in its own process with
-its own Ray and its own workspace; a job fails the test when it exits non-zero or does not
-print the line that shows its work was done. A new job without an entry in ``SMOKE`` (or an
-explicit reason in ``NOT_SMOKED``) fails ``test_every_job_has_a_smoke_run``.
+its own workspace: ``demo.py`` on a Ray of its own, as ``make demo`` starts it, the others on
+one local cluster (``ray start``) that they join through ``RAY_ADDRESS``, as they would join a
+cluster (which also spares each of them a Ray start). A job fails the test when it exits
+non-zero or does not print the line that shows its work was done. A new job without an entry
+in ``SMOKE`` (or an explicit reason in ``NOT_SMOKED``) fails ``test_every_job_has_a_smoke_run``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port, ray_node_ports, stop_ray_cluster
 
 REPO = Path(__file__).resolve().parents[1]
 JOBS = REPO / "jobs"
@@ -35,21 +41,56 @@ SMOKE: dict[str, str] = {
     "train_ships.py": r"best: opensarship-cnn v\d+ ",
 }
 # job file -> why it has no smoke run here
+# jobs that start a Ray of their own rather than join the module's cluster
+OWN_RAY = {"demo.py"}
 NOT_SMOKED: dict[str, str] = {
     "ship_classification.py": "demo.py's smoke run runs its pipeline; its own entry point "
     "then resumes that run (in test_job_smoke_run[demo.py])",
 }
 
 
-def run_job(job: str, *args: str, home: Path, timeout: float = 300) -> tuple[str, float]:
-    """Run ``python jobs/<job> <args>`` with its own workspace; its output and wall time."""
-    env = {
-        **os.environ,
-        "EO_RAY_HOME": str(home),
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-        "COLUMNS": "200",  # Rich wraps at 80 columns when stdout is not a terminal
-    }
-    env.pop("RAY_ADDRESS", None)  # a job of its own, never the test session's Ray
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # never the session's
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    env["COLUMNS"] = "200"  # Rich wraps at 80 columns when stdout is not a terminal
+    # Explicit: without it `ray start` and a joining driver disagree once a token file
+    # exists in ~/.ray (tests/test_multinode.py's secured cluster leaves one there).
+    env["RAY_AUTH_MODE"] = "disabled"
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="module")
+def jobs_cluster() -> Iterator[str]:
+    """A local Ray cluster with 2 CPUs, started with ``ray start``; yields its address."""
+    temp_dir = tempfile.mkdtemp(prefix="eo", dir="/tmp")  # short: unix socket paths
+    gcs = free_port()
+    cmd = [
+        str(Path(sys.executable).parent / "ray"),
+        "start",
+        "--head",
+        f"--port={gcs}",
+        "--num-cpus=2",
+        "--node-ip-address=127.0.0.1",
+        "--include-dashboard=false",
+        f"--ray-client-server-port={free_port()}",
+        f"--temp-dir={temp_dir}",
+        "--disable-usage-stats",
+        *ray_node_ports(worker_ports=200),
+    ]
+    try:
+        proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=180)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        yield f"127.0.0.1:{gcs}"
+    finally:
+        stop_ray_cluster(temp_dir, gcs)
+
+
+def run_job(
+    job: str, *args: str, home: Path, address: str | None = None, timeout: float = 300
+) -> tuple[str, float]:
+    """Run ``python jobs/<job> <args>`` with its own workspace, on the Ray cluster at
+    ``address`` or (without one) a Ray of its own; its output and wall time."""
+    env = _env(EO_RAY_HOME=str(home), **({"RAY_ADDRESS": address} if address else {}))
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, str(JOBS / job), *args],
@@ -75,9 +116,10 @@ def test_every_job_has_a_smoke_run():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("job", sorted(SMOKE))
-def test_job_smoke_run(job: str, tmp_path: Path):
+def test_job_smoke_run(job: str, tmp_path: Path, request: pytest.FixtureRequest):
     args = ["--smoke", "--json"] if job == "demo.py" else ["--smoke"]
-    stdout, elapsed = run_job(job, *args, home=tmp_path / "home")
+    address = None if job in OWN_RAY else request.getfixturevalue("jobs_cluster")
+    stdout, elapsed = run_job(job, *args, home=tmp_path / "home", address=address)
     assert re.search(SMOKE[job], stdout, re.MULTILINE), f"{job} printed:\n{stdout[-6000:]}"
     print(f"{job} --smoke: {elapsed:.1f} s")
     if job == "demo.py":

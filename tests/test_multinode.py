@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -14,24 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, free_port, reserve_ports
+from tests.conftest import REPO, free_port, ray_node_ports, stop_ray_cluster
 
 RAY = str(Path(sys.executable).parent / "ray")
-
-
-def _ports(prefix: str) -> list[str]:
-    names = [
-        "node-manager-port",
-        "object-manager-port",
-        "dashboard-agent-listen-port",
-        "dashboard-agent-grpc-port",
-        "metrics-export-port",
-        "runtime-env-agent-port",
-    ]
-    low = free_port() // 10 * 10
-    workers = reserve_ports(range(low, low + 41))  # before the others: none falls inside
-    args = [f"--{name}={free_port()}" for name in names]
-    return [*args, f"--min-worker-port={workers.start}", f"--max-worker-port={workers.stop - 1}"]
 
 
 @pytest.fixture
@@ -57,7 +41,7 @@ def two_node_cluster(tmp_path):
         f"--ray-client-server-port={free_port()}",
         f"--temp-dir={temp_dir}",
         "--disable-usage-stats",
-        *_ports("head"),
+        *ray_node_ports(),
     ]
     worker = [
         RAY,
@@ -65,7 +49,7 @@ def two_node_cluster(tmp_path):
         f"--address=127.0.0.1:{gcs}",
         "--num-cpus=1",
         "--node-ip-address=127.0.0.1",
-        *_ports("worker"),
+        *ray_node_ports(),
     ]
     try:
         for cmd in (head, worker):
@@ -73,29 +57,7 @@ def two_node_cluster(tmp_path):
             assert proc.returncode == 0, proc.stdout + proc.stderr
         yield {"gcs": f"127.0.0.1:{gcs}", "dashboard": f"http://127.0.0.1:{dashboard}", "env": env}
     finally:
-        _stop_cluster(temp_dir, gcs)
-
-
-def _stop_cluster(temp_dir: str, gcs: int) -> None:
-    """Stop exactly this cluster's processes (never `ray stop`: other Ray instances run)."""
-    import psutil
-
-    def ours(proc: psutil.Process) -> bool:
-        try:
-            cmd = " ".join(proc.cmdline())
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return False
-        return temp_dir in cmd or f":{gcs}" in cmd
-
-    procs = [p for p in psutil.process_iter() if p.pid != os.getpid() and ours(p)]
-    for proc in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=3)  # some Ray processes ignore SIGTERM
-    for proc in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(alive, timeout=10)
+        stop_ray_cluster(temp_dir, gcs)
 
 
 def test_job_submitted_to_two_nodes_runs_on_both(two_node_cluster, tmp_path, data_dir):
