@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -217,21 +218,31 @@ def run_eo_ray(
 
 
 def eo_run(name: str, scene: str, kind: str, out: str, home: str, num_gpus: str) -> None:
-    """One timed ``eo.mapping.predict`` on a fresh local Ray (started before the clock)."""
+    """One timed ``eo.mapping.predict`` on a fresh local Ray (started before the clock), then
+    the same map again in the same driver: a second scene of a session, where Ray Data's
+    first-use start-up is paid (the inference actors still start afresh for each map)."""
     import eo_ray as eo
+
+    def predict(folder: str) -> tuple[float, Any]:
+        start = time.perf_counter()
+        result = eo.mapping.predict(
+            name, [scene], folder, chip_size=512 if kind == "pixel" else 256,
+            resume=False, progress=False, catalog=None, num_gpus=float(num_gpus) or None,
+        )  # fmt: skip
+        return time.perf_counter() - start, result
 
     eo.init(home=home)
     with PeakMemory() as memory:
-        start = time.perf_counter()
-        result = eo.mapping.predict(
-            name, [scene], out, chip_size=512 if kind == "pixel" else 256,
-            resume=False, progress=False, catalog=None, num_gpus=float(num_gpus) or None,
-        )  # fmt: skip
-        seconds = time.perf_counter() - start
+        seconds, result = predict(out)
+    driver_peak = peak_rss()  # before the second map
+    warm_seconds, warm = predict(out + "-warm")
+    for output in warm.outputs:
+        Path(output.uri).unlink()
     eo.shutdown()
     print(json.dumps({
         "seconds": seconds,
-        "driver_peak_bytes": peak_rss(),
+        "warm_seconds": warm_seconds,
+        "driver_peak_bytes": driver_peak,
         "workers_peak_bytes": memory.workers,
         "uri": result.outputs[0].uri,
     }))  # fmt: skip
@@ -286,8 +297,9 @@ def main() -> int:
         "(uint16, 4 bands, 10 m grid, DEFLATE COG)"
     )
     header = (
-        f"{'model':6} {'side':>6} {'km²':>8} {'hand s':>8} {'eo s':>8} {'hand km²/s':>10} "
-        f"{'eo km²/s':>9} {'ratio':>6} {'hand peak':>9} {'eo driver':>9} "
+        f"{'model':6} {'side':>6} {'km²':>8} {'hand s':>8} {'eo s':>8} {'warm s':>7} "
+        f"{'hand km²/s':>10} {'eo km²/s':>9} {'ratio':>6} {'warm':>5} {'hand peak':>9} "
+        f"{'eo driver':>9} "
         f"{'eo workers':>10} {'agree':>6}"
     )
     print(header)
@@ -306,6 +318,8 @@ def main() -> int:
                 "model": kind, "side": side, "km2": km2, "hand_s": hand["seconds"],
                 "eo_s": ours["seconds"], "hand_km2_s": km2 / hand["seconds"],
                 "eo_km2_s": km2 / ours["seconds"], "ratio": hand["seconds"] / ours["seconds"],
+                "eo_warm_s": ours["warm_seconds"],
+                "warm_ratio": hand["seconds"] / ours["warm_seconds"],
                 "hand_cpu_s": hand["cpu_seconds"],
                 "hand_peak_gib": hand["peak_bytes"] / gib,
                 "eo_driver_peak_gib": ours["driver_peak_bytes"] / gib,
@@ -314,7 +328,8 @@ def main() -> int:
             rows.append(row)
             print(
                 f"{kind:6} {side:>6} {km2:>8.0f} {row['hand_s']:>8.1f} {row['eo_s']:>8.1f} "
-                f"{row['hand_km2_s']:>10.1f} {row['eo_km2_s']:>9.1f} {row['ratio']:>6.2f} "
+                f"{row['eo_warm_s']:>7.1f} {row['hand_km2_s']:>10.1f} {row['eo_km2_s']:>9.1f} "
+                f"{row['ratio']:>6.2f} {row['warm_ratio']:>5.2f} "
                 f"{row['hand_peak_gib']:>9.2f} "
                 f"{row['eo_driver_peak_gib']:>9.2f} {row['eo_workers_peak_gib']:>10.2f} "
                 f"{agree:>6.4f}",
