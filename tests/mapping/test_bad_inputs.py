@@ -48,6 +48,24 @@ def test_a_model_whose_output_does_not_match_its_classes(ray_session, l7_rgb: Pa
     assert _nothing_written(tmp_path / "out")
 
 
+def test_a_segmentation_model_that_shrinks_its_chips_publishes_nothing(
+    ray_session, l7_rgb: Path, tmp_path
+):
+    # The model is checked on a probe input while the inference actors start; its error is
+    # the one reported, and no map is published before the probe has passed.
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 4, 2, stride=2).eval()  # 64 px chips in, 32 px scores out
+    eo.models.register(
+        "map-shrinking", model, "torch", input="chip", classes=["a", "b", "c", "d"],
+        input_example=np.zeros((1, 3, 64, 64), np.float32),
+    )  # fmt: skip
+    with pytest.raises(MappingInputError, match=r"gives 32x32 outputs for 64x64 chips"):
+        eo.mapping.predict("map-shrinking", [str(l7_rgb)], tmp_path / "out", progress=False)
+    assert _nothing_written(tmp_path / "out")
+
+
 def test_mixed_crs_inside_one_product_is_refused(l8_forest, l8_dir: Path, tmp_path: Path):
     version, _ = l8_forest
     (item,) = eo.ingest.scan([str(l8_dir)], "map-mixed-crs").items()
