@@ -15,7 +15,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,12 +168,8 @@ def predict(
         series = order_series(items, signature, version.name)
         items = series[:1]  # windows are planned on the first date's grid
     bands = len(signature.bands) if signature.bands else len(items[0].band_names)
-    checked = _Probe(version, signature, bands, chip, len(series) if series else 1)
-    try:
-        out_ws = check_writable(str(out))
-    except MappingError:
-        checked.result()  # a model that cannot run is reported first, as before
-        raise
+    probe(version, signature, bands, chip, len(series) if series else 1)
+    out_ws = check_writable(str(out))
     n_classes = len(signature.classes)
     class_dtype, class_nodata = ("uint8", 255) if n_classes < 255 else ("uint16", 65535)
     parameters = {
@@ -197,7 +192,7 @@ def predict(
         overlap=overlap,
         tags={"EO_RAY_MODEL": f"{version.name}:{version.version}"},
     )
-    run = _Run(version, signature.bands, spec, out_ws, parameters, items, series, checked)
+    run = _Run(version, signature.bands, spec, out_ws, parameters, items, series)
     result = MapResult(version.name, version.version, out_ws.root, catalog=catalog)
     todo = []
     for item in items:
@@ -215,7 +210,6 @@ def predict(
             nodata=nodata_override,
             progress=progress,
         )
-    checked.result()  # also when every scene was resumed
     order = {item.id: n for n, item in enumerate(items)}
     result.outputs.sort(key=lambda o: order.get(o.item_id, len(order)))
     if catalog is not None:
@@ -225,25 +219,6 @@ def predict(
         shown = "; ".join(f"{o.item_id}: {o.error}" for o in result.failed[:3])
         raise MapFailedError(f"No scene could be mapped ({len(result.failed)} failed): {shown}.")
     return result
-
-
-class _Probe:
-    """:func:`probe` run in a thread from the start of a run, so that loading the model
-    here (for torch, its import: about a second) overlaps planning and the start of the
-    inference actors instead of preceding them. Nothing is published until it passed."""
-
-    def __init__(self, *args: Any) -> None:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="eo-ray-map-probe")
-        self._future: Future[None] = pool.submit(probe, *args)
-        pool.shutdown(wait=False)
-
-    def result(self) -> None:
-        """Wait for the probe; raise its error if the model failed it."""
-        self._future.result()
-
-    def error(self) -> BaseException | None:
-        """Wait for the probe; its error, or None."""
-        return self._future.exception()
 
 
 def _main(spec: MapSpec) -> str:
@@ -293,10 +268,8 @@ class _Run:
         parameters: dict[str, Any],
         items: list[Item],
         series: list[Item] | None = None,
-        checked: _Probe | None = None,
     ) -> None:
         self.version = version
-        self.checked = checked
         self.series = series
         self.bands = None if bands is None else list(bands)
         self.spec = spec
@@ -414,8 +387,7 @@ class _Run:
             except Exception as exc:  # noqa: BLE001 - any failure: no partial map is left
                 for writer in writers.values():
                     writer.abort()
-                refused = self.checked.error() if self.checked else None  # the clearer one
-                raise (refused or _engine_error(exc)) from None
+                raise _engine_error(exc) from None
             finally:
                 shutil.rmtree(self.workroot, ignore_errors=True)
             reasons = "; ".join(f"{f.path} {f.reason}" for f in reader.failures[:3])
@@ -497,8 +469,6 @@ class _Run:
         return finished
 
     def _finish(self, writer: SceneWriter) -> MapOutput:
-        if self.checked is not None:
-            self.checked.result()  # no map is published before the model passed its probe
         item = self.items[writer.plan.item_id]
         try:
             done = writer.finish(self._publish)
