@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, ray_node_ports, stop_ray_cluster
+from tests.conftest import REPO, free_port, ray_node_ports, stop_ray_cluster
 
-REPO = Path(__file__).resolve().parents[1]
 JOBS = REPO / "jobs"
 
 # job file -> a line its --smoke output must contain (a regular expression)
@@ -40,9 +39,9 @@ SMOKE: dict[str, str] = {
     "landcover_map.py": r"overall accuracy \d\.\d{3}, weighted F1 \d\.\d{3} on \d+ held-out",
     "train_ships.py": r"best: opensarship-cnn v\d+ ",
 }
-# job file -> why it has no smoke run here
 # jobs that start a Ray of their own rather than join the module's cluster
 OWN_RAY = {"demo.py"}
+# job file -> why it has no smoke run here
 NOT_SMOKED: dict[str, str] = {
     "ship_classification.py": "demo.py's smoke run runs its pipeline; its own entry point "
     "then resumes that run (in test_job_smoke_run[demo.py])",

@@ -51,8 +51,7 @@ def test_a_model_whose_output_does_not_match_its_classes(ray_session, l7_rgb: Pa
 def test_a_segmentation_model_that_shrinks_its_chips_publishes_nothing(
     ray_session, l7_rgb: Path, tmp_path
 ):
-    # The model is checked on a probe input while the inference actors start; its error is
-    # the one reported, and no map is published before the probe has passed.
+    # Only the probe run before any scene is read can tell: its sentence, and nothing written.
     import torch
 
     torch.manual_seed(0)
