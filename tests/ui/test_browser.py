@@ -187,13 +187,20 @@ def test_catalog_search_filters(driver, base_url, ui_workspace):
 
 
 def _wait_for_text(driver, element_id: str, prefix: str) -> None:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def shown(d) -> bool:
+        try:
+            return d.find_element("id", element_id).text.startswith(prefix)
+        except WebDriverException as exc:
+            # Chromedriver reports the same race as a stale reference this way at times
+            if "does not belong to the document" in str(exc):
+                return False
+            raise
+
     # the page re-renders the element while we read it: a stale reference means "look again"
-    WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: d.find_element("id", element_id).text.startswith(prefix)
-    )
+    WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(shown)
 
 
 def test_a_missing_object_is_a_404_page(driver, base_url):
