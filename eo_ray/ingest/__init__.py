@@ -6,10 +6,11 @@ objects in Ray tasks; ``Catalog.search(bbox, datetime, text, **properties)`` fin
 ``transform`` maps pixel (0, 0) to the map; ``read_cube(source, ...)`` stacks the items
 of each place over time into chips of dates × bands × h × w, which ``interpolate`` and
 ``composite`` (array level in :mod:`eo_ray.ingest.temporal`) regularise in time.
-Preprocessing transforms, command jobs and the OpenSARShip labelled chip dataset build on
-these; ``arrow_friendly`` keeps the list columns of a user's numpy ``map_batches``
-function typed. ``sample(source, samples, label=...)`` reads every item at labelled points
-or polygons (vector files) in long form.
+Preprocessing transforms (and ``target_shape``, the size and backscatter profile of the
+bright target at a SAR chip's centre), command jobs and the OpenSARShip labelled chip
+dataset build on these; ``arrow_friendly`` keeps the list columns of a user's numpy
+``map_batches`` function typed. ``sample(source, samples, label=...)`` reads every item at
+labelled points or polygons (vector files) in long form.
 """
 
 from typing import TYPE_CHECKING
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
         to_decibel,
     )
     from eo_ray.ingest.products import Product, products, register, register_product
+    from eo_ray.ingest.targets import TargetShape, target_shape
     from eo_ray.ingest.temporal import Composite, Interpolate
     from eo_ray.ingest.temporal import composite_cube as composite
     from eo_ray.ingest.temporal import interpolate_cube as interpolate
@@ -101,6 +103,7 @@ __all__ = [
     "ScanReport",
     "SearchResult",
     "SpectralIndex",
+    "TargetShape",
     "ToDecibel",
     "add_index",
     "arrow_friendly",
@@ -126,6 +129,7 @@ __all__ = [
     "sample",
     "scan",
     "spectral_index",
+    "target_shape",
     "to_db",
     "to_decibel",
 ]

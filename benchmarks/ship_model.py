@@ -1,0 +1,129 @@
+"""The reference ship classifier's inputs against the chip statistics it replaced, on many
+stratified splits: how often does one 70-chip test split put each above the majority class?
+
+The demo (``jobs/demo.py --seed N``) draws one 80/20 split per seed; its test accuracy moves
+by about 0.05 from split to split. This measures the model on ``--splits`` seeded splits
+(scikit-learn's, seeds from ``--first``, none of them the demo's) with the features the
+pipeline stores, both feature sets with the same model and hyperparameters, paired:
+
+    python benchmarks/ship_model.py [--splits 200] [--first 400] [--json OUT]
+    python benchmarks/ship_model.py --quick          (10 splits: seconds; for tests)
+
+Reference in the same run: the majority class of each split, and the model on the per-band
+dB statistics (``STATISTICS``, the model's inputs before the ship's shape was measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "jobs"))
+
+import ship_classification as ships  # noqa: E402  (the job's feature code, as the demo runs it)
+
+HPARAMS = {"min_samples_leaf": 2, "C": 0.3, "class_weight_power": 0.0}  # the HPO's middle
+
+
+def feature_rows(size: int = 64):
+    """The feature rows the pipeline inserts (the ``features`` step's chain), as pandas."""
+    import ray.cloudpickle
+
+    import eo_ray as eo
+
+    ray.cloudpickle.register_pickle_by_value(ships)  # the job module is not on the workers' path
+    eo.init()
+    chips = eo.ingest.opensarship_chips(size=ships.SCALE * size)
+    chips = eo.ingest.target_shape(chips, profile_bins=ships.PROFILE_BINS, rings=ships.RINGS)
+    chips = chips.map_batches(ships.coarsen, batch_format="numpy")
+    chips = eo.ingest.to_db(chips).map_batches(ships.keep_db, batch_format="numpy")
+    chips = eo.ingest.normalize(chips).map_batches(ships.chip_features, batch_format="numpy")
+    return chips.drop_columns(["image"]).to_pandas().sort_values("chip_id", ignore_index=True)
+
+
+def compare(frame, seeds: range) -> dict:
+    """Accuracy and balanced accuracy of the model on both feature sets, split by split."""
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import train_test_split
+
+    y = frame["label_id"].to_numpy().astype(np.int64)
+    sets = {"shape (INPUTS)": ships.INPUTS, "dB statistics (STATISTICS)": ships.STATISTICS}
+    inputs = {name: ships.model_inputs(frame, cols) for name, cols in sets.items()}
+    rows = []
+    for seed in seeds:
+        fit, test = train_test_split(
+            np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed
+        )
+        row = {"seed": seed, "majority": float((y[test] == np.bincount(y[fit]).argmax()).mean())}
+        for name, x in inputs.items():
+            model = ships.ship_model(HPARAMS, y[fit], seed).fit(x.iloc[fit], y[fit])
+            predicted = model.predict(x.iloc[test])
+            row[f"{name} accuracy"] = float((predicted == y[test]).mean())
+            row[f"{name} balanced"] = float(balanced_accuracy_score(y[test], predicted))
+        rows.append(row)
+    return {"sets": list(sets), "rows": rows}
+
+
+def summarise(result: dict) -> list[dict]:
+    """One line per feature set: means, and the share of splits that miss each target."""
+    rows, out = result["rows"], []
+    majority = np.array([r["majority"] for r in rows])
+    for name in result["sets"]:
+        acc = np.array([r[f"{name} accuracy"] for r in rows])
+        bal = np.array([r[f"{name} balanced"] for r in rows])
+        out.append(
+            {
+                "inputs": name,
+                "splits": len(rows),
+                "mean accuracy": round(float(acc.mean()), 3),
+                "median accuracy": round(float(np.median(acc)), 3),
+                "mean majority": round(float(majority.mean()), 3),
+                "mean balanced accuracy": round(float(bal.mean()), 3),
+                "at or below majority": round(float((acc <= majority).mean()), 3),
+                "balanced below 0.45": round(float((bal < 0.45).mean()), 3),
+                "split meets both": round(float(((acc > majority) & (bal >= 0.45)).mean()), 3),
+            }
+        )
+    new, old = result["sets"]
+    diff = np.array([r[f"{new} accuracy"] - r[f"{old} accuracy"] for r in rows])
+    bdiff = np.array([r[f"{new} balanced"] - r[f"{old} balanced"] for r in rows])
+    se = lambda d: float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")  # noqa: E731
+    out.append(
+        {
+            "inputs": "paired difference (shape - statistics)",
+            "accuracy": f"{diff.mean():+.4f} +- {se(diff):.4f}",
+            "balanced accuracy": f"{bdiff.mean():+.4f} +- {se(bdiff):.4f}",
+        }
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Run the comparison; print and return its summary lines."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--splits", type=int, default=200)
+    parser.add_argument("--first", type=int, default=400, help="the first split's seed")
+    parser.add_argument("--quick", action="store_true", help="10 splits")
+    parser.add_argument("--json", type=Path, help="write the per-split rows and summary here")
+    args = parser.parse_args(argv)
+    splits = 10 if args.quick else args.splits
+    start = time.perf_counter()
+    frame = feature_rows()
+    result = compare(frame, range(args.first, args.first + splits))
+    summary = summarise(result)
+    for line in summary:
+        print(json.dumps(line))
+    print(f"{splits} splits in {time.perf_counter() - start:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({**result, "summary": summary}, indent=1))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
