@@ -67,8 +67,9 @@ class TargetShape:
         rows = [self.measure(image[self.band]) for image in images(batch)]
         for k, name in enumerate(GEOMETRY):
             batch[f"target_{name}"] = np.array([row[0][k] for row in rows], dtype=np.float64)
-        batch["target_profile"] = np.stack([row[1] for row in rows]).astype(np.float32)
-        batch["target_radial"] = np.stack([row[2] for row in rows]).astype(np.float32)
+        for k, (name, width) in enumerate((("profile", self.profile_bins), ("radial", self.rings))):
+            values = np.array([row[k + 1] for row in rows], dtype=np.float32)
+            batch[f"target_{name}"] = values.reshape(len(rows), width)  # (0, width) when empty
         return arrow_friendly(batch)
 
     def measure(self, power: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -107,3 +107,15 @@ def test_on_opensarship_chips_lengths_follow_the_chip_sizes(ray_session, sar_dir
     assert size.notna().all()
     assert rows["target_length"].corr(size, method="spearman") > 0.85
     assert (rows["target_length"] < size).mean() > 0.95
+
+
+def test_a_batch_gets_one_row_per_chip_and_an_empty_batch_empty_columns() -> None:
+    chips = np.stack([ship_chip(24, 6, 0.0), ship_chip(12, 5, 45.0)])[:, None]  # 2 x 1 band
+    batch = TargetShape(profile_bins=8, rings=4)({"image": chips})
+    assert batch["target_length"].shape == (2,)
+    assert batch["target_profile"].shape == (2, 8)
+    assert batch["target_radial"].shape == (2, 4)
+    assert batch["target_length"][0] > batch["target_length"][1]
+    empty = TargetShape(profile_bins=8, rings=4)({"image": np.zeros((0, 1, 16, 16))})
+    assert empty["target_length"].shape == (0,)
+    assert empty["target_profile"].shape == (0, 8)
