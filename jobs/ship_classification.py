@@ -62,12 +62,12 @@ PROFILE_BINS, RINGS = 12, 6
 SHAPE = [f"target_{name}" for name in GEOMETRY]
 SHAPE += [f"target_profile_{k}" for k in range(PROFILE_BINS)]
 SHAPE += [f"target_radial_{k}" for k in range(RINGS)]
-# The model's inputs: the ship's shape, its polarisations and the cross-polarised return. On
-# 100 stratified 80/20 scikit-learn splits of the 351 chips (not the pipeline's seeds) with
-# the default hyperparameters: 0.628 mean test accuracy, balanced 0.559, at or below the
-# majority class on 8 splits; the per-band dB statistics alone (STATISTICS, the model
-# before): 0.611, 0.518, 14 splits; both sets together: 0.619 (the trees spread their splits
-# over 45 inputs, most of them noise on 280 chips).
+# The model's inputs: the ship's shape, its polarisations and the cross-polarised return.
+# `python benchmarks/ship_model.py` (200 stratified 80/20 splits, none of them the demo's):
+# 0.634 mean test accuracy, 0.563 balanced, at or below the majority class on 6 % of splits;
+# on the per-band dB statistics (STATISTICS, the inputs before): 0.617, 0.522, 11.5 %. Both
+# sets together did worse than the shape alone when it was chosen (0.619 against 0.646 on 60
+# splits): the trees spread their splits over 45 inputs, most of them noise on 280 chips.
 INPUTS = ["channels", "vh_mean_db", "vh_p99_db", "vh_max_db", *SHAPE]
 FEATURES = ["chip_id", "time", *STATISTICS, *SHAPE]  # the view: per-chip figures, not the image
 CLASSES = ["Cargo", "Tanker", "Other"]  # OpenSARShip's two big types, and all the others
