@@ -314,6 +314,23 @@ def scores(name: str, y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     }
 
 
+def against_majority(y: np.ndarray, predicted: np.ndarray, majority: int) -> dict[str, Any]:
+    """How sure one test split is that the model beats always answering ``majority``: the
+    accuracy's 95 % Wilson interval, and the one-sided exact McNemar p-value over the chips
+    where exactly one of the two is right (70 chips cannot tell 0.02 apart; this says so)."""
+    from scipy.stats import binomtest
+
+    right, baseline = predicted == y, y == majority
+    wins, losses = int((right & ~baseline).sum()), int((~right & baseline).sum())
+    ci = binomtest(int(right.sum()), len(y)).proportion_ci(method="wilson")
+    p = binomtest(wins, wins + losses, alternative="greater").pvalue if wins + losses else 1.0
+    return {
+        "model accuracy 95% interval": [round(float(ci.low), 3), round(float(ci.high), 3)],
+        "chips only the model / only the majority gets right": f"{wins} / {losses}",
+        "p (model beats the majority class)": round(float(p), 4),
+    }
+
+
 # -- the pipeline -----------------------------------------------------------------------------
 
 
@@ -439,7 +456,9 @@ def build_pipeline(cfg: ShipConfig | None = None) -> Pipeline:
         x, y = read_frame(view["view version"], view["training dataset"], "train")
         xt, yt = read_frame(view["view version"], view["training dataset"], "test")
         model = ship_model(hpo["best hyperparameters"], y, cfg.seed).fit(x, y)
-        test = scores("model", yt, model.predict(xt))
+        predicted = model.predict(xt)
+        test = scores("model", yt, predicted)
+        significance = against_majority(yt, predicted, int(np.bincount(y).argmax()))
         version = eo.models.register(
             MODEL,
             model,
@@ -461,7 +480,8 @@ def build_pipeline(cfg: ShipConfig | None = None) -> Pipeline:
             "ship's shape and VH statistics, "
             f"hyperparameters from HPO {hpo['experiment']}",
         )
-        return {"model": f"{MODEL} v{version.version}", "version": version.version, **test}
+        model_name = f"{MODEL} v{version.version}"
+        return {"model": model_name, "version": version.version, **test, **significance}
 
     @step(depends_on=["train"], retries=1, backoff_s=5.0)
     def serve(train: dict[str, Any]) -> dict[str, Any]:
@@ -564,6 +584,8 @@ def summary(run: Any, cfg: ShipConfig, elapsed: float) -> dict[str, Any]:
         "balanced_accuracy": train.get("model balanced accuracy"),
         "macro_f1": train.get("model macro F1"),
         "majority_accuracy": base.get("majority class accuracy"),
+        "test_accuracy_ci95": train.get("model accuracy 95% interval"),
+        "p_beats_majority": train.get("p (model beats the majority class)"),
         "rf_accuracy": base.get("random forest accuracy"),
         "rf_balanced_accuracy": base.get("random forest balanced accuracy"),
         "rf_macro_f1": base.get("random forest macro F1"),

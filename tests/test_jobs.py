@@ -126,9 +126,15 @@ def test_job_smoke_run(job: str, tmp_path: Path, request: pytest.FixtureRequest)
 
 
 def _ship_classification_resumes(demo_stdout: str, home: Path) -> None:
-    """``jobs/ship_classification.py --resume`` on the demo's finished run: its own entry
-    point loads the run, finds every stage done and prints the summary."""
-    run_id = json.loads(demo_stdout.strip().splitlines()[-1])["run_id"]
+    """The demo's figures are whole, and ``jobs/ship_classification.py --resume`` on its
+    finished run loads the run, finds every stage done and prints the summary."""
+    figures = json.loads(demo_stdout.strip().splitlines()[-1])
+    low, high = figures["test_accuracy_ci95"]  # how sure one 70-chip split is
+    assert low <= figures["test_accuracy"] <= high
+    assert 0.0 <= figures["p_beats_majority"] <= 1.0
+    for key in ("majority_accuracy", "balanced_accuracy", "rf_accuracy"):
+        assert 0.0 <= figures[key] <= 1.0, key
+    run_id = figures["run_id"]
     stdout, _ = run_job("ship_classification.py", "--resume", run_id, home=home)
     assert re.search(r"ship-classification run \S+: succeeded in \d+ s", stdout), stdout
     assert re.search(r"^\s*train\s+cached\b", stdout, re.MULTILINE), stdout  # nothing redone
