@@ -32,19 +32,15 @@ HPARAMS = {"min_samples_leaf": 2, "C": 0.3, "class_weight_power": 0.0}  # the HP
 
 
 def feature_rows(size: int = 64):
-    """The feature rows the pipeline inserts (the ``features`` step's chain), as pandas."""
+    """The feature rows the pipeline inserts (its ``features`` step's Dataset), as pandas."""
     import ray.cloudpickle
 
     import eo_ray as eo
 
     ray.cloudpickle.register_pickle_by_value(ships)  # the job module is not on the workers' path
     eo.init()
-    chips = eo.ingest.opensarship_chips(size=ships.SCALE * size)
-    chips = eo.ingest.target_shape(chips, profile_bins=ships.PROFILE_BINS, rings=ships.RINGS)
-    chips = chips.map_batches(ships.coarsen, batch_format="numpy")
-    chips = eo.ingest.to_db(chips).map_batches(ships.keep_db, batch_format="numpy")
-    chips = eo.ingest.normalize(chips).map_batches(ships.chip_features, batch_format="numpy")
-    return chips.drop_columns(["image"]).to_pandas().sort_values("chip_id", ignore_index=True)
+    rows = ships.feature_rows(size).drop_columns(["image"]).to_pandas()
+    return rows.sort_values("chip_id", ignore_index=True)
 
 
 def compare(frame, seeds: range) -> dict:

@@ -209,6 +209,17 @@ def keep_db(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return eo.ingest.arrow_friendly(batch)
 
 
+def feature_rows(size: int) -> Any:
+    """The feature group's rows as a lazy Dataset: each chip on a canvas of ``SCALE * size``
+    source pixels at a fixed scale (lengths survive), its ship measured at full resolution,
+    then coarsened, in dB, normalised and summarised by :func:`chip_features`."""
+    chips = eo.ingest.opensarship_chips(size=SCALE * size)
+    chips = eo.ingest.target_shape(chips, profile_bins=PROFILE_BINS, rings=RINGS)
+    chips = chips.map_batches(coarsen, batch_format="numpy")
+    chips = eo.ingest.to_db(chips).map_batches(keep_db, batch_format="numpy")
+    return eo.ingest.normalize(chips).map_batches(chip_features, batch_format="numpy")
+
+
 def ship_expectations() -> list[dict[str, Any]]:
     """The feature group's expectation suite (Great Expectations names and JSON form)."""
     return [
@@ -354,12 +365,7 @@ def build_pipeline(cfg: ShipConfig | None = None) -> Pipeline:
 
     @step(depends_on=["catalog"], retries=1)
     def features(catalog: dict[str, Any]) -> dict[str, Any]:
-        # A canvas of SCALE * size source pixels at a fixed scale: lengths survive.
-        chips = eo.ingest.opensarship_chips(size=SCALE * cfg.size)
-        chips = eo.ingest.target_shape(chips, profile_bins=PROFILE_BINS, rings=RINGS)  # full res
-        chips = chips.map_batches(coarsen, batch_format="numpy")
-        chips = eo.ingest.to_db(chips).map_batches(keep_db, batch_format="numpy")
-        chips = eo.ingest.normalize(chips).map_batches(chip_features, batch_format="numpy")
+        chips = feature_rows(cfg.size)
         fs = eo.feature_store()
         group = fs.get_or_create_feature_group(
             GROUP,
