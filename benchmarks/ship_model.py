@@ -7,15 +7,22 @@ by about 0.05 from split to split. This measures the model on ``--splits`` seede
 pipeline stores, both feature sets with the same model and hyperparameters, paired:
 
     python benchmarks/ship_model.py [--splits 200] [--first 400] [--json OUT]
-    python benchmarks/ship_model.py --quick          (10 splits: seconds; for tests)
+    python benchmarks/ship_model.py --curve [--splits 200] [--first 400] [--json OUT]
+    python benchmarks/ship_model.py --quick [--curve]   (10 splits: seconds; for tests)
 
 Reference in the same run: the majority class of each split, and the model on the per-band
 dB statistics (``STATISTICS``, the model's inputs before the ship's shape was measured).
+
+``--curve`` is the learning curve instead: the model on its inputs, trained on a stratified
+quarter, half, three quarters and all of each split's training chips and tested on the same
+test chips. It answers whether the model is limited by the 351 chips, and how far the
+per-split margin over the majority class is from what five of five seeds need.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -31,8 +38,10 @@ import ship_classification as ships  # noqa: E402  (the job's feature code, as t
 HPARAMS = {"min_samples_leaf": 2, "C": 0.3, "class_weight_power": 0.0}  # the HPO's middle
 
 
+@functools.cache
 def feature_rows(size: int = 64):
-    """The feature rows the pipeline inserts (its ``features`` step's Dataset), as pandas."""
+    """The feature rows the pipeline inserts (its ``features`` step's Dataset), as pandas
+    (built once per process: a second ``main`` call reuses them)."""
     import ray.cloudpickle
 
     import eo_ray as eo
@@ -64,6 +73,95 @@ def compare(frame, seeds: range) -> dict:
             row[f"{name} balanced"] = float(balanced_accuracy_score(y[test], predicted))
         rows.append(row)
     return {"sets": list(sets), "rows": rows}
+
+
+CURVE = (0.25, 0.5, 0.75, 1.0)  # shares of each split's training chips
+PASS_ALL = 0.9  # "five of five seeds pass" wanted at least this often
+
+
+def learning_curve(frame, seeds: range, shares: tuple[float, ...] = CURVE) -> dict:
+    """The model on its inputs, trained on ``shares`` of each split's training chips
+    (stratified subsets) and tested on that split's test chips, split by split."""
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import train_test_split
+
+    y = frame["label_id"].to_numpy().astype(np.int64)
+    x = ships.model_inputs(frame)
+    rows = []
+    for seed in seeds:
+        fit, test = train_test_split(
+            np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed
+        )
+        majority = float((y[test] == np.bincount(y[fit]).argmax()).mean())
+        for share in shares:
+            part = fit
+            if share < 1.0:
+                part, _ = train_test_split(
+                    fit, train_size=share, stratify=y[fit], random_state=seed
+                )
+            model = ships.ship_model(HPARAMS, y[part], seed).fit(x.iloc[part], y[part])
+            predicted = model.predict(x.iloc[test])
+            rows.append(
+                {
+                    "seed": seed,
+                    "share": share,
+                    "training chips": len(part),
+                    "majority": majority,
+                    "accuracy": float((predicted == y[test]).mean()),
+                    "balanced": float(balanced_accuracy_score(y[test], predicted)),
+                }
+            )
+    return {"rows": rows}
+
+
+def summarise_curve(result: dict) -> list[dict]:
+    """One line per training size: mean accuracy, the margin over the majority class and its
+    spread over splits, the share of splits meeting both targets and what that makes of five
+    seeds; then the margin five of five seeds need (a normal margin with today's spread)
+    and, at the slope of the curve's last doubling, about how many training chips that takes
+    (an extrapolation, said as one)."""
+    from scipy.stats import norm
+
+    rows, out = result["rows"], []
+    sizes = sorted({r["training chips"] for r in rows})
+    margins = {}
+    for n in sizes:
+        part = [r for r in rows if r["training chips"] == n]
+        acc = np.array([r["accuracy"] for r in part])
+        margin = acc - np.array([r["majority"] for r in part])
+        bal = np.array([r["balanced"] for r in part])
+        both = float(((margin > 0) & (bal >= 0.45)).mean())
+        margins[n] = margin
+        out.append(
+            {
+                "training chips": n,
+                "splits": len(part),
+                "mean accuracy": round(float(acc.mean()), 3),
+                "mean balanced accuracy": round(float(bal.mean()), 3),
+                "mean margin over majority": round(float(margin.mean()), 4),
+                "margin sd over splits": round(float(margin.std(ddof=1)), 4),
+                "split meets both": round(both, 3),
+                "five of five seeds meet both": round(both**5, 3),
+            }
+        )
+    spread = float(margins[sizes[-1]].std(ddof=1))
+    needed = float(norm.ppf(PASS_ALL ** (1 / 5))) * spread
+    # The curve flattens: the last doubling (half of the training chips to all of them) is
+    # the slope to extrapolate from, not a fit through the smallest sizes.
+    half = min(sizes, key=lambda n: abs(n - sizes[-1] / 2))
+    gained = float(margins[sizes[-1]].mean() - margins[half].mean())
+    slope = gained / float(np.log2(sizes[-1] / half))
+    gap = needed - float(margins[sizes[-1]].mean())
+    chips = round(sizes[-1] * 2 ** (gap / slope)) if slope > 0 else None  # None: no gain
+    out.append(
+        {
+            "margin five of five need": f"{needed:.3f} ({PASS_ALL:.0%} of the time; the margin "
+            f"alone, normal with today's spread {spread:.3f})",
+            f"margin gained from {half} to {sizes[-1]} training chips": round(slope, 4),
+            "training chips for that margin at that slope (extrapolated)": chips,
+        }
+    )
+    return out
 
 
 def summarise(result: dict) -> list[dict]:
@@ -106,13 +204,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--splits", type=int, default=200)
     parser.add_argument("--first", type=int, default=400, help="the first split's seed")
     parser.add_argument("--quick", action="store_true", help="10 splits")
+    parser.add_argument("--curve", action="store_true", help="the learning curve instead")
     parser.add_argument("--json", type=Path, help="write the per-split rows and summary here")
     args = parser.parse_args(argv)
     splits = 10 if args.quick else args.splits
     start = time.perf_counter()
     frame = feature_rows()
-    result = compare(frame, range(args.first, args.first + splits))
-    summary = summarise(result)
+    seeds = range(args.first, args.first + splits)
+    if args.curve:
+        result = learning_curve(frame, seeds, (0.5, 1.0) if args.quick else CURVE)
+        summary = summarise_curve(result)
+    else:
+        result = compare(frame, seeds)
+        summary = summarise(result)
     for line in summary:
         print(json.dumps(line))
     print(f"{splits} splits in {time.perf_counter() - start:.0f} s")
