@@ -52,25 +52,41 @@ def feature_rows(size: int = 64):
     return rows.sort_values("chip_id", ignore_index=True)
 
 
-def compare(frame, seeds: range) -> dict:
-    """Accuracy and balanced accuracy of the model on both feature sets, split by split."""
-    from sklearn.metrics import balanced_accuracy_score
+def splits(y: np.ndarray, seeds: range):
+    """Per seed: the seed, the stratified 80/20 split's training and test rows, and the
+    test accuracy of always answering the training rows' majority class."""
     from sklearn.model_selection import train_test_split
 
-    y = frame["label_id"].to_numpy().astype(np.int64)
-    sets = {"shape (INPUTS)": ships.INPUTS, "dB statistics (STATISTICS)": ships.STATISTICS}
-    inputs = {name: ships.model_inputs(frame, cols) for name, cols in sets.items()}
-    rows = []
     for seed in seeds:
         fit, test = train_test_split(
             np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed
         )
-        row = {"seed": seed, "majority": float((y[test] == np.bincount(y[fit]).argmax()).mean())}
+        yield seed, fit, test, float((y[test] == np.bincount(y[fit]).argmax()).mean())
+
+
+def fit_and_score(x, y: np.ndarray, fit: np.ndarray, test: np.ndarray, seed: int) -> dict:
+    """The model fitted on rows ``fit``: its accuracy and balanced accuracy on rows ``test``."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    model = ships.ship_model(HPARAMS, y[fit], seed).fit(x.iloc[fit], y[fit])
+    predicted = model.predict(x.iloc[test])
+    return {
+        "accuracy": float((predicted == y[test]).mean()),
+        "balanced": float(balanced_accuracy_score(y[test], predicted)),
+    }
+
+
+def compare(frame, seeds: range) -> dict:
+    """Accuracy and balanced accuracy of the model on both feature sets, split by split."""
+    y = frame["label_id"].to_numpy().astype(np.int64)
+    sets = {"shape (INPUTS)": ships.INPUTS, "dB statistics (STATISTICS)": ships.STATISTICS}
+    inputs = {name: ships.model_inputs(frame, cols) for name, cols in sets.items()}
+    rows = []
+    for seed, fit, test, majority in splits(y, seeds):
+        row = {"seed": seed, "majority": majority}
         for name, x in inputs.items():
-            model = ships.ship_model(HPARAMS, y[fit], seed).fit(x.iloc[fit], y[fit])
-            predicted = model.predict(x.iloc[test])
-            row[f"{name} accuracy"] = float((predicted == y[test]).mean())
-            row[f"{name} balanced"] = float(balanced_accuracy_score(y[test], predicted))
+            for key, value in fit_and_score(x, y, fit, test, seed).items():
+                row[f"{name} {key}"] = value
         rows.append(row)
     return {"sets": list(sets), "rows": rows}
 
@@ -82,33 +98,25 @@ PASS_ALL = 0.9  # "five of five seeds pass" wanted at least this often
 def learning_curve(frame, seeds: range, shares: tuple[float, ...] = CURVE) -> dict:
     """The model on its inputs, trained on ``shares`` of each split's training chips
     (stratified subsets) and tested on that split's test chips, split by split."""
-    from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import train_test_split
 
     y = frame["label_id"].to_numpy().astype(np.int64)
     x = ships.model_inputs(frame)
     rows = []
-    for seed in seeds:
-        fit, test = train_test_split(
-            np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed
-        )
-        majority = float((y[test] == np.bincount(y[fit]).argmax()).mean())
+    for seed, fit, test, majority in splits(y, seeds):
         for share in shares:
             part = fit
             if share < 1.0:
                 part, _ = train_test_split(
                     fit, train_size=share, stratify=y[fit], random_state=seed
                 )
-            model = ships.ship_model(HPARAMS, y[part], seed).fit(x.iloc[part], y[part])
-            predicted = model.predict(x.iloc[test])
             rows.append(
                 {
                     "seed": seed,
                     "share": share,
                     "training chips": len(part),
                     "majority": majority,
-                    "accuracy": float((predicted == y[test]).mean()),
-                    "balanced": float(balanced_accuracy_score(y[test], predicted)),
+                    **fit_and_score(x, y, part, test, seed),
                 }
             )
     return {"rows": rows}
